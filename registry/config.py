@@ -1,0 +1,57 @@
+"""Settings: the one place that reads the environment.
+
+Every setting can be given as an environment variable prefixed with ``REGISTRY_`` (for example
+``REGISTRY_DATABASE_URL``) or in a ``.env`` file in the working directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The project checkout (for the default seeds and data folder when run from a clone).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of the registry."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Folder for the embedded SQLite database and saved scaling-law fits.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL. Default: sqlite:///<data_dir>/registry.sqlite3. "
+            "For PostgreSQL: postgresql+psycopg://user@host:5432/dbname."
+        ),
+    )
+    seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds", description="The seed tree.")
+    write_token: str | None = Field(
+        default=None, description="Bearer token that authorises HTTP writes; unset refuses them."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the configured one, else the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'registry.sqlite3'}"
+
+    @property
+    def fits_path(self) -> Path:
+        """JSON file holding the scaling-law fits a user saved with ``registry fit --save``."""
+        return self.data_dir / "fits.json"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,106 @@
+"""Numbers and dates as people write them in seeds.
+
+Counts accept a plain integer (``131072``), scientific notation (``7.3e9``) or a decimal SI suffix:
+``k`` = 10^3, ``M`` = 10^6, ``B`` = 10^9, ``T`` = 10^12 (``46.7B``, ``1.4T``,
+``128k`` = 128,000). The binary suffix ``Ki`` (1,024) writes a power-of-two context exactly:
+``128Ki`` = 131,072. Values are parsed with decimals, so ``46.7B`` is exactly 46,700,000,000.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from registry.models import DatePrecision
+
+UNDISCLOSED = "undisclosed"
+
+_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12, "Ki": 1024}
+_NUMBER = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(Ki|[kKMBT]?)\s*$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+COUNT_HINT = "a count such as 46.7B, 1.4T, 128k, 128Ki, 131072 or 7.3e9"
+
+
+def parse_decimal(value: Any) -> Decimal:
+    """A number as written (int, float or suffixed string) as an exact Decimal."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {COUNT_HINT}; got {value!r}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        match = _NUMBER.match(value)
+        if match:
+            digits, suffix = match.groups()
+            try:
+                return Decimal(digits.replace("_", "").replace(",", "")) * _SUFFIXES[suffix]
+            except InvalidOperation:
+                pass
+    raise ValueError(f"expected {COUNT_HINT}; got {value!r}")
+
+
+def parse_count(value: Any, *, allow_zero: bool = False) -> int:
+    """A whole, positive (or, with ``allow_zero``, non-negative) count."""
+    number = parse_decimal(value)
+    if number != number.to_integral_value():
+        raise ValueError(f"expected a whole number; got {value!r} = {number}")
+    count = int(number)
+    if count < 0 or (count == 0 and not allow_zero):
+        bound = "zero or more" if allow_zero else "greater than zero"
+        raise ValueError(f"expected a count {bound}; got {value!r}")
+    return count
+
+
+def parse_positive_float(value: Any) -> float:
+    """A positive quantity that may exceed 64-bit integers (training FLOPs: 3.8e25)."""
+    number = parse_decimal(value)
+    if number <= 0:
+        raise ValueError(f"expected a number greater than zero; got {value!r}")
+    return float(number)
+
+
+def parse_partial_date(value: Any) -> tuple[dt.date, DatePrecision]:
+    """An ISO date, ``YYYY-MM`` or ``YYYY`` as (first day of the period, its precision)."""
+    if isinstance(value, dt.datetime):
+        return value.date(), DatePrecision.DAY
+    if isinstance(value, dt.date):
+        return value, DatePrecision.DAY
+    text = str(value) if isinstance(value, int) else value
+    match = _DATE.match(text) if isinstance(text, str) else None
+    if match:
+        year, month, day = match.groups()
+        try:
+            date = dt.date(int(year), int(month or 1), int(day or 1))
+        except ValueError:
+            pass
+        else:
+            precision = (
+                DatePrecision.DAY if day else DatePrecision.MONTH if month else DatePrecision.YEAR
+            )
+            return date, precision
+    raise ValueError(f"expected a date as YYYY-MM-DD, YYYY-MM or YYYY; got {value!r}")
+
+
+def format_partial_date(date: dt.date | None, precision: DatePrecision | None) -> str | None:
+    """The date as it was written: to the day, the month or the year."""
+    if date is None:
+        return None
+    if precision == DatePrecision.YEAR:
+        return f"{date.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{date.year:04d}-{date.month:02d}"
+    return date.isoformat()
+
+
+def humanize_count(value: float | None) -> str:
+    """``46700000000`` → ``46.7B``: the short form people read."""
+    if value is None:
+        return "—"
+    for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.4g}{suffix}"
+    return f"{value:.4g}"

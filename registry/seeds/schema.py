@@ -1,0 +1,236 @@
+"""The shape of the seed files, as pydantic models.
+
+Two kinds of file: ``organizations.yaml`` (the labs) and ``families/<family>.yaml`` (one family and
+its models). A claimable field takes either a plain value, whose source is the model's ``source``,
+or a mapping ``{value, source, confidence, note}``; ``value: undisclosed`` records that the lab
+never published it. ``seeds/schema.json`` is generated from these classes (``registry schema``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from registry.models import Access, Confidence, Modality, Openness, Relation, Stage
+from registry.seeds.numbers import (
+    UNDISCLOSED,
+    parse_count,
+    parse_partial_date,
+    parse_positive_float,
+)
+
+Slug = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=96)
+]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Undisclosed = Literal["undisclosed"]
+
+# Fields computed here from others; typing them into a seed is an error with its own message.
+DERIVED_FIELDS = {
+    "tokens_per_param": "derived as training_tokens / active_params",
+    "undisclosed": "derived from the fields whose value is 'undisclosed'",
+}
+
+
+def _or_undisclosed(parse: Any) -> Any:
+    def check(value: Any) -> Any:
+        return value if value == UNDISCLOSED else parse(value)
+
+    return check
+
+
+def _as_claim(value: Any) -> Any:
+    """A plain value is shorthand for ``{value: ...}``."""
+    return value if isinstance(value, dict) else {"value": value}
+
+
+_COUNT_JSON = {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+
+Count = Annotated[
+    int | Undisclosed,
+    BeforeValidator(_or_undisclosed(parse_count), json_schema_input_type=int | str),
+]
+Flops = Annotated[
+    float | Undisclosed,
+    BeforeValidator(_or_undisclosed(parse_positive_float), json_schema_input_type=float | str),
+]
+PartialDate = Annotated[
+    tuple[dt.date, Any] | Undisclosed,
+    BeforeValidator(_or_undisclosed(parse_partial_date), json_schema_input_type=dt.date | str),
+]
+PositiveInt = Annotated[int, BeforeValidator(parse_count, json_schema_input_type=int | str)]
+NonNegativeInt = Annotated[
+    int,
+    BeforeValidator(lambda v: parse_count(v, allow_zero=True), json_schema_input_type=int | str),
+]
+
+V = TypeVar("V")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Claim(Strict, Generic[V]):
+    """A value with its provenance."""
+
+    value: V
+    source: str | None = Field(default=None, description="A key of the file's `sources`, or a URL.")
+    confidence: Confidence = Confidence.REPORTED
+    note: str | None = None
+
+
+def _claim(inner: Any) -> Any:
+    return Annotated[
+        Claim[inner] | None,  # type: ignore[valid-type]
+        BeforeValidator(_as_claim, json_schema_input_type=inner | Claim[inner]),  # type: ignore[valid-type]
+    ]
+
+
+CountClaim = _claim(Count)
+FlopsClaim = _claim(Flops)
+DateClaim = _claim(PartialDate)
+
+
+class ArchitectureSpec(Strict):
+    """Hyper-parameters as in ``registry.calc.Architecture`` (Hugging Face config values)."""
+
+    layers: PositiveInt
+    hidden_size: PositiveInt
+    vocab_size: PositiveInt
+    attention_heads: PositiveInt
+    kv_heads: PositiveInt | None = None
+    head_dim: PositiveInt | None = None
+    ffn_size: PositiveInt | None = None
+    mlp: Literal["gated", "plain"] = "gated"
+    norm: Literal["rmsnorm", "layernorm"] = "rmsnorm"
+    attention_bias: bool = False
+    linear_bias: bool = False
+    tied_embeddings: bool = False
+    learned_positions: NonNegativeInt = 0
+    moe_ffn_size: PositiveInt | None = None
+    shared_expert_ffn_size: PositiveInt | None = None
+    dense_layers: NonNegativeInt = 0
+    moe_layer_step: PositiveInt = 1
+    mlp_only_layers: tuple[int, ...] = ()
+    q_lora_rank: PositiveInt | None = None
+    kv_lora_rank: PositiveInt | None = None
+    qk_nope_head_dim: PositiveInt | None = None
+    qk_rope_head_dim: PositiveInt | None = None
+    v_head_dim: PositiveInt | None = None
+    mtp_layers: NonNegativeInt = 0
+    source: str | None = Field(default=None, description="Default: the model's source.")
+    note: str | None = None
+
+
+class LineageSeed(Strict):
+    model: Slug = Field(description="Slug of the parent model.")
+    relation: Relation
+    note: str | None = None
+
+
+class EvaluationSeed(Strict):
+    benchmark: Text
+    score: float = Field(ge=0)
+    metric: Text = "accuracy"
+    shots: NonNegativeInt = Field(description="0 = zero-shot, k = k-shot.")
+    chain_of_thought: bool = False
+    source: str
+    note: str | None = None
+
+
+class ModelSeed(Strict):
+    """One model of a family."""
+
+    slug: Slug
+    name: Text
+    organization: Slug | None = Field(default=None, description="Default: the family's.")
+    source: str | None = Field(
+        default=None, description="Default source of this model's plain (non-mapping) values."
+    )
+    release_date: DateClaim = None
+    knowledge_cutoff: DateClaim = None
+    access: Access
+    openness: Openness
+    license: Text | None = None
+    input_modalities: list[Modality] = Field(min_length=1)
+    output_modalities: list[Modality] = Field(min_length=1)
+    natively_multimodal: bool | None = None
+    training_data_released: bool = False
+    training_code_released: bool = False
+    architecture: Literal["dense", "moe", "undisclosed"]
+    experts: CountClaim = None
+    experts_per_token: CountClaim = None
+    shared_experts: CountClaim = None
+    total_params: CountClaim = None
+    active_params: CountClaim = None
+    training_tokens: CountClaim = None
+    training_flops: FlopsClaim = None
+    context_length: CountClaim = None
+    max_output_tokens: CountClaim = None
+    stage: Stage
+    reasoning: bool = False
+    arch: ArchitectureSpec | None = None
+    derived_from: list[LineageSeed] = Field(default_factory=list)
+    evaluations: list[EvaluationSeed] = Field(default_factory=list)
+    notes: str | None = None
+
+
+class FamilySeed(Strict):
+    slug: Slug
+    name: Text
+    organization: Slug
+    description: str | None = None
+    url: str | None = None
+
+
+class FamilyFile(Strict):
+    """``seeds/families/<family>.yaml``."""
+
+    family: FamilySeed
+    sources: dict[str, str] = Field(default_factory=dict, description="Named source URLs.")
+    models: list[ModelSeed] = Field(min_length=1)
+
+
+class OrganizationSeed(Strict):
+    slug: Slug
+    name: Text
+    url: str | None = None
+    country: str | None = None
+
+
+class OrganizationsFile(Strict):
+    """``seeds/organizations.yaml``."""
+
+    organizations: list[OrganizationSeed] = Field(min_length=1)
+
+
+# Every claimable field of a model, in the order reports list them.
+CLAIM_FIELDS = tuple(
+    name
+    for name, info in ModelSeed.model_fields.items()
+    if info.annotation is not None and "Claim[" in str(info.annotation)
+)
+NUMERIC_CLAIM_FIELDS = tuple(
+    f for f in CLAIM_FIELDS if f not in ("release_date", "knowledge_cutoff")
+)
+
+
+def known_keys() -> set[str]:
+    """Every key a seed file may hold, for 'did you mean' hints."""
+    keys: set[str] = set()
+    for cls in (
+        ArchitectureSpec,
+        LineageSeed,
+        EvaluationSeed,
+        ModelSeed,
+        FamilySeed,
+        FamilyFile,
+        OrganizationSeed,
+        OrganizationsFile,
+        Claim,
+    ):
+        keys.update(cls.model_fields)
+    return keys

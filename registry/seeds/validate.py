@@ -1,0 +1,156 @@
+"""Validating a seed tree: every file against the schema, then the rules that span fields and files.
+
+All problems are collected and reported at once, each with its file, line, column and field path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from registry.seeds.rules import model_problems, tree_problems
+from registry.seeds.schema import DERIVED_FIELDS, FamilyFile, OrganizationsFile, known_keys
+from registry.seeds.yamlio import Problem, YamlDocument, read_yaml
+
+ORGANIZATIONS_FILE = "organizations.yaml"
+FAMILIES_DIR = "families"
+
+
+@dataclass(frozen=True)
+class LocatedFamily:
+    """A validated family file and the document its positions come from."""
+
+    document: YamlDocument
+    content: FamilyFile
+
+
+@dataclass
+class SeedTree:
+    """A validated seed tree, or the problems that stop it from being one."""
+
+    root: Path
+    organizations: list[tuple[YamlDocument, OrganizationsFile]] = field(default_factory=list)
+    families: list[LocatedFamily] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def model_count(self) -> int:
+        return sum(len(f.content.models) for f in self.families)
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the working directory where that is shorter, for messages."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return relative if not relative.startswith("..") else str(path)
+
+
+def find_root(path: Path) -> Path:
+    """The seed tree holding ``path``: the folder itself, or the one above a file that holds one."""
+    path = path.resolve()
+    candidates = [path, *path.parents] if path.is_file() else [path]
+    for candidate in candidates:
+        if candidate.is_dir() and (candidate / ORGANIZATIONS_FILE).exists():
+            return candidate
+    return path
+
+
+def seed_files(root: Path) -> Iterator[Path]:
+    families = root / FAMILIES_DIR
+    if families.is_dir():
+        yield from sorted(families.glob("*.yaml"))
+        yield from sorted(families.glob("*.yml"))
+
+
+def validate_tree(path: Path) -> SeedTree:
+    """Validate the seed tree at ``path`` and return it with every problem found."""
+    root = find_root(path)
+    tree = SeedTree(root=root)
+    if not root.is_dir():
+        tree.problems.append(Problem(display_path(root), 1, 1, "(tree)", "no such seed folder"))
+        return tree
+    organizations = root / ORGANIZATIONS_FILE
+    if not organizations.exists():
+        tree.problems.append(
+            Problem(display_path(organizations), 1, 1, "(tree)", "missing organizations file")
+        )
+    else:
+        parsed = _parse(organizations, OrganizationsFile, tree.problems)
+        if parsed:
+            tree.organizations.append(parsed)
+    for file in seed_files(root):
+        parsed_family = _parse(file, FamilyFile, tree.problems)
+        if parsed_family:
+            document, content = parsed_family
+            tree.families.append(LocatedFamily(document, content))
+            _check_file_name(file, document, content, tree.problems)
+            for index, model in enumerate(content.models):
+                tree.problems.extend(model_problems(document, content, index, model))
+    if not tree.problems:
+        tree.problems.extend(tree_problems(tree.organizations, tree.families))
+    tree.problems.sort()
+    return tree
+
+
+def _parse(file: Path, schema: Any, problems: list[Problem]) -> tuple[YamlDocument, Any] | None:
+    document = read_yaml(file, display_path(file))
+    if isinstance(document, Problem):
+        problems.append(document)
+        return None
+    try:
+        return document, schema.model_validate(document.data)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(document, exc))
+        return None
+
+
+def _pydantic_problems(document: YamlDocument, exc: ValidationError) -> list[Problem]:
+    found = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if loc and loc[-1] == "value" and not document.holds(loc):
+            loc = loc[:-1]  # a plain value, shorthand for {value: ...}
+        found.append(document.problem(loc, _message(error, loc)))
+    return found
+
+
+def _message(error: Any, loc: tuple[Any, ...]) -> str:
+    kind, message = error["type"], str(error["msg"])
+    message = message.removeprefix("Value error, ")
+    key = loc[-1] if loc else None
+    if kind == "extra_forbidden":
+        if key in DERIVED_FIELDS:
+            return f"{key!r} is {DERIVED_FIELDS[key]}, never typed in; remove it"
+        hint = difflib.get_close_matches(str(key), known_keys(), n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return f"unknown key {key!r}{suggestion}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "value_error":
+        return message
+    return f"{message}; got {error.get('input')!r}"
+
+
+def _check_file_name(
+    file: Path, document: YamlDocument, content: FamilyFile, problems: list[Problem]
+) -> None:
+    if file.stem != content.family.slug:
+        problems.append(
+            document.problem(
+                ("family", "slug"),
+                f"the family {content.family.slug!r} must live in families/"
+                f"{content.family.slug}.yaml, not {file.name!r}",
+            )
+        )

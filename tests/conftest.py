@@ -1,0 +1,94 @@
+"""Fixtures: a fresh database per test on SQLite and on PostgreSQL, and seed trees to edit.
+
+Database tests run once per backend. PostgreSQL is the server at REGISTRY_TEST_POSTGRES_URL (default:
+the local test database); each test gets a schema of its own, dropped afterwards. Without a server a
+developer's run skips those tests, but on CI (CI=true) an unreachable server fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from registry import migrate
+from registry.db import create_db_engine
+from registry.seeds.load import load_records
+from registry.seeds.records import tree_records
+from registry.seeds.validate import validate_tree
+
+POSTGRES_URL = os.environ.get(
+    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TESTS = Path(__file__).parent
+MINI_SEEDS = TESTS / "data" / "mini_seeds"
+PROJECT_SEEDS = TESTS.parent / "seeds"
+SHARED_DATA = TESTS.parent.parent / "shared" / "data"
+
+
+def _postgres_engine() -> Iterator[Engine]:
+    admin = create_db_engine(POSTGRES_URL)
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}"
+        if ON_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine = sa.create_engine(
+        POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database of each backend."""
+    if request.param == "sqlite":
+        engine = create_db_engine(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+        yield engine
+        engine.dispose()
+    else:
+        yield from _postgres_engine()
+
+
+@pytest.fixture
+def engine(empty_engine: Engine) -> Engine:
+    """An engine on a database migrated to the latest revision."""
+    migrate.upgrade(empty_engine)
+    return empty_engine
+
+
+@pytest.fixture
+def seed_tree(tmp_path: Path) -> Path:
+    """A copy of the small test seed tree that a test may edit."""
+    target = tmp_path / "seeds"
+    shutil.copytree(MINI_SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def seeded_engine(engine: Engine) -> Engine:
+    """A migrated database holding the small test seed tree."""
+    tree = validate_tree(MINI_SEEDS)
+    assert tree.ok, tree.problems
+    load_records(engine, tree_records(tree))
+    return engine

@@ -1,0 +1,137 @@
+"""The command line as a newcomer uses it: migrate, validate, seed, diff, schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from registry import db
+from registry.cli import app
+from registry.config import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The CLI pointed at a fresh SQLite file and the small test seeds."""
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield tmp_path
+    db.get_engine().dispose()
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_ok_prints_a_summary(seed_tree: Path) -> None:
+    code, out, _ = invoke("validate", str(seed_tree))
+    assert code == 0
+    assert out.strip().endswith("holds 5 models in 1 families from 2 organizations")
+
+
+def test_validate_lists_problems_one_per_line_and_exits_1(seed_tree: Path) -> None:
+    demo = seed_tree / "families" / "demo.yaml"
+    demo.write_text(
+        demo.read_text()
+        .replace("access: both", "access: weights")
+        .replace("total_params: 1.2B", "total_params: 1.2X")
+    )
+    code, out, err = invoke("validate", str(seed_tree))
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert all(":" in line and "families/demo.yaml:" in line for line in lines)
+    assert "2 problem(s) found" in err
+
+
+def test_seed_is_idempotent_and_reports_changes(configured: Path, seed_tree: Path) -> None:
+    assert invoke("db", "upgrade")[0] == 0
+    code, out, _ = invoke("seed", str(seed_tree))
+    assert code == 0
+    assert "5 models added" in out and "+ model demo-8x1b" in out
+    code, out, _ = invoke("seed", str(seed_tree))
+    assert code == 0
+    assert out.startswith("unchanged: the database already holds these 5 models")
+
+
+def test_seed_refuses_an_unmigrated_database(configured: Path, seed_tree: Path) -> None:
+    code, _, _ = invoke("seed", str(seed_tree))
+    assert code != 0
+
+
+def test_invalid_seeds_load_nothing(configured: Path, seed_tree: Path) -> None:
+    invoke("db", "upgrade")
+    demo = seed_tree / "families" / "demo.yaml"
+    demo.write_text(demo.read_text().replace("experts_per_token: 2", "experts_per_token: 20"))
+    code, out, err = invoke("seed", str(seed_tree))
+    assert code == 1
+    assert "experts_per_token (20) exceeds experts (8)" in out
+    assert "nothing was loaded" in err
+    with db.get_engine().connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM model").scalar() == 0
+
+
+def test_db_downgrade_to_base_and_back(configured: Path) -> None:
+    assert invoke("db", "upgrade")[0] == 0
+    code, out, _ = invoke("db", "downgrade", "base")
+    assert code == 0 and "base (empty)" in out
+    code, out, _ = invoke("db", "upgrade")
+    assert code == 0 and out.strip().endswith("is at revision 0001")
+
+
+def test_diff_between_two_trees(tmp_path: Path, seed_tree: Path) -> None:
+    import shutil
+
+    new = tmp_path / "new"
+    shutil.copytree(seed_tree, new)
+    demo = new / "families" / "demo.yaml"
+    demo.write_text(demo.read_text().replace("training_tokens: 2T", "training_tokens: 3T"))
+    code, out, _ = invoke("diff", str(seed_tree), str(new))
+    assert code == 0
+    assert "1 changed" in out
+    assert "training_tokens: 2,000,000,000,000 → 3,000,000,000,000" in out
+    # How the derived values move: tokens per parameter and 6·N·D compute both rise ×1.5.
+    assert "| `demo-7b` | tokens_per_param | 296.7 | 445.1 | ×1.5 |" in out
+    assert "| `demo-7b` | training_flops | 8.088e+22 | 1.213e+23 | ×1.5 |" in out
+
+
+def test_diff_against_a_git_ref(tmp_path: Path, seed_tree: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.email=t@example.org", "-c", "user.name=t", "add", ".")
+    git("-c", "user.email=t@example.org", "-c", "user.name=t", "commit", "-qm", "seeds")
+    demo = seed_tree / "families" / "demo.yaml"
+    text = demo.read_text()
+    demo.write_text(text[: text.index("  - slug: demo-api")])
+    code, out, _ = invoke("diff", str(seed_tree), "--base", "HEAD")
+    assert code == 0, out
+    assert "### Models removed" in out and "- `demo-api`" in out
+
+
+def test_schema_json_is_current() -> None:
+    code, _, err = invoke("schema", "--check")
+    assert code == 0, err
+    schema = json.loads((Path(__file__).parent.parent / "seeds" / "schema.json").read_text())
+    assert "FamilyFile" in schema["$defs"] and "OrganizationsFile" in schema["$defs"]
+
+
+def test_every_seed_file_points_editors_at_the_schema() -> None:
+    seeds = Path(__file__).parent.parent / "seeds"
+    for path in [seeds / "organizations.yaml", *sorted((seeds / "families").glob("*.yaml"))]:
+        first = path.read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), path
+        target = (path.parent / first.split("=", 1)[1]).resolve()
+        assert target == (seeds / "schema.json").resolve(), path
