@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from registry import cli_seeds
+from registry.cli_calc import calc_app, fit
 from registry.config import get_settings
 from registry.errors import RegistryError
 
@@ -19,7 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 app.command()(cli_seeds.validate)
 app.command()(cli_seeds.seed)
@@ -27,6 +28,8 @@ app.command()(cli_seeds.diff)
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(calc_app, name="calc")
+app.command("fit")(fit)
 
 
 @db_app.command("upgrade")

@@ -20,16 +20,23 @@ from rich.console import Console
 from rich.table import Table
 
 from registry import calc
-from registry.calc.laws import ChinchillaFit, Law
+from registry.calc.laws import Law
+from registry.calc.saved_fits import resolve_saved_fit, save_fit
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-calc_app = typer.Typer(name="calc", help="Scaling-law calculator: where a model stands.",
-                       no_args_is_help=True)
+calc_app = typer.Typer(
+    name="calc", help="Scaling-law calculator: where a model stands.", no_args_is_help=True
+)
 
-FitOption = Annotated[str | None, typer.Option("--fit", help="Coefficient set (default epoch2024) "
-                                               "or a fit saved with `registry fit --save`.")]
+FitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fit",
+        help="Coefficient set (default epoch2024) or a fit saved with `registry fit --save`.",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
@@ -41,12 +48,14 @@ def _fail(message: str) -> typer.Exit:
 
 def _handles_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn calculator and file errors into a one-line message and exit status 2."""
+
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except (calc.CalcError, OSError, json.JSONDecodeError) as error:
             raise _fail(str(error)) from None
+
     return wrapper
 
 
@@ -100,32 +109,9 @@ def _fits_path() -> Path:
     return get_settings().fits_path
 
 
-def load_saved_fits(path: Path | None = None) -> dict[str, ChinchillaFit]:
-    """The fits saved with ``registry fit --save``, by name (empty when none were saved)."""
-    target = path or _fits_path()
-    if not target.exists():
-        return {}
-    stored = json.loads(target.read_text(encoding="utf-8"))
-    return {name: calc.fit_from_dict(name, data) for name, data in stored.items()}
-
-
-def save_fit(law: ChinchillaFit, extra: Mapping[str, Any], path: Path | None = None) -> Path:
-    """Add ``law`` to the saved-fits file under its name; built-in names are refused."""
-    if law.name in calc.BUILTIN_FITS:
-        raise calc.CalcError(f"cannot save a fit as {law.name!r}: that is a built-in set")
-    target = path or _fits_path()
-    stored = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
-    stored[law.name] = _plain({**law.as_dict(), **extra})
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(stored, indent=2) + "\n", encoding="utf-8")
-    return target
-
-
 def resolve_fit(name: str | None) -> Law:
-    """``--fit NAME``: built-in sets first, then saved fits."""
-    if name is None or name in calc.BUILTIN_FITS:
-        return calc.get_fit(name)
-    return calc.get_fit(name, saved=load_saved_fits())
+    """``--fit NAME``: built-in sets first, then fits saved with ``registry fit --save``."""
+    return resolve_saved_fit(name, path=_fits_path())
 
 
 @calc_app.command("optimal")
@@ -145,72 +131,98 @@ def optimal(
 def place(
     params: Annotated[float, typer.Option("--params", help="Total parameters N.")],
     tokens: Annotated[float, typer.Option("--tokens", help="Training tokens D.")],
-    active_params: Annotated[float | None, typer.Option(
-        "--active-params", help="Active parameters per token (MoE).")] = None,
+    active_params: Annotated[
+        float | None, typer.Option("--active-params", help="Active parameters per token (MoE).")
+    ] = None,
     fit: FitOption = None,
-    inference_tokens: Annotated[float | None, typer.Option(
-        "--inference-tokens", help="Lifetime inference demand in tokens.")] = None,
+    inference_tokens: Annotated[
+        float | None,
+        typer.Option("--inference-tokens", help="Lifetime inference demand in tokens."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Where a trained model stands: loss, optimum at its compute, overtraining, break-even."""
-    placed = calc.place(params=params, tokens=tokens, active_params=active_params,
-                        fit=resolve_fit(fit), inference_tokens=inference_tokens)
+    placed = calc.place(
+        params=params,
+        tokens=tokens,
+        active_params=active_params,
+        fit=resolve_fit(fit),
+        inference_tokens=inference_tokens,
+    )
     _emit(placed.as_dict(), as_json=as_json, title=f"{params:.3g} params on {tokens:.3g} tokens")
+
+
+# Cost-form options (Sardana et al. 2024, Section 3) -> CostModel fields.
+COST_FIELDS = {
+    "training_price": "training_price_per_gpu_hour",
+    "training_peak_flops": "training_peak_flops_per_s",
+    "training_mfu": "training_utilisation",
+    "inference_price": "inference_price_per_gpu_hour",
+    "inference_peak_flops": "inference_peak_flops_per_s",
+    "input_mfu": "input_utilisation",
+    "output_mfu": "output_utilisation",
+    "input_tokens": "input_tokens_per_request",
+    "output_tokens": "output_tokens_per_request",
+    "requests": "requests",
+}
+CostFloat = Annotated[float | None, typer.Option(rich_help_panel="Cost form (Sardana et al. 2024)")]
 
 
 def _cost_model(options: Mapping[str, float | None]) -> calc.CostModel | None:
     """A cost model when any cost option is given; all of them are then required."""
-    given = {key: value for key, value in options.items() if value is not None}
-    if not given:
+    if all(value is None for value in options.values()):
         return None
-    missing = [f"--{key.replace('_', '-')}" for key, value in options.items() if value is None]
+    missing = ["--" + key.replace("_", "-") for key, value in options.items() if value is None]
     if missing:
         raise calc.CalcError(f"the cost form also needs {', '.join(missing)}")
-    return calc.CostModel(**given)  # type: ignore[arg-type]
-
-
-def _cost_option(flag: str, text: str) -> Any:
-    """A float option of the cost form."""
-    return typer.Option(flag, help=text, rich_help_panel="Cost form (Sardana et al. 2024)")
+    return calc.CostModel(**{COST_FIELDS[key]: value for key, value in options.items()})  # type: ignore[arg-type]
 
 
 @calc_app.command("inference-optimal")
 @_handles_errors
 def inference_optimal(
-    inference_tokens: Annotated[float | None, typer.Option(
-        "--inference-tokens", help="Lifetime inference demand in tokens.")] = None,
+    inference_tokens: Annotated[
+        float | None,
+        typer.Option("--inference-tokens", help="Lifetime inference demand in tokens."),
+    ] = None,
     loss: Annotated[float | None, typer.Option("--loss", help="Target loss (nats/token).")] = None,
-    params: Annotated[float | None, typer.Option("--params", help="Reach this model's loss.")] = None,
-    tokens: Annotated[float | None, typer.Option("--tokens", help="... trained on these tokens.")] = None,
+    params: Annotated[
+        float | None, typer.Option("--params", help="Reach this model's loss")
+    ] = None,
+    tokens: Annotated[
+        float | None, typer.Option("--tokens", help="... trained on D tokens.")
+    ] = None,
     fit: FitOption = None,
-    training_price_per_gpu_hour: Annotated[float | None, _cost_option(
-        "--training-price", "Training $ per GPU-hour.")] = None,
-    training_peak_flops_per_s: Annotated[float | None, _cost_option(
-        "--training-peak-flops", "Training GPU peak FLOP/s.")] = None,
-    training_utilisation: Annotated[float | None, _cost_option(
-        "--training-mfu", "Training model-FLOPs utilisation (0-1).")] = None,
-    inference_price_per_gpu_hour: Annotated[float | None, _cost_option(
-        "--inference-price", "Inference $ per GPU-hour.")] = None,
-    inference_peak_flops_per_s: Annotated[float | None, _cost_option(
-        "--inference-peak-flops", "Inference GPU peak FLOP/s.")] = None,
-    input_utilisation: Annotated[float | None, _cost_option(
-        "--input-mfu", "Prefill (input-token) MFU.")] = None,
-    output_utilisation: Annotated[float | None, _cost_option(
-        "--output-mfu", "Decode (output-token) MFU.")] = None,
-    input_tokens_per_request: Annotated[float | None, _cost_option(
-        "--input-tokens", "Input tokens per request.")] = None,
-    output_tokens_per_request: Annotated[float | None, _cost_option(
-        "--output-tokens", "Output tokens per request.")] = None,
-    requests: Annotated[float | None, _cost_option("--requests", "Lifetime requests.")] = None,
+    training_price: CostFloat = None,
+    training_peak_flops: CostFloat = None,
+    training_mfu: CostFloat = None,
+    inference_price: CostFloat = None,
+    inference_peak_flops: CostFloat = None,
+    input_mfu: CostFloat = None,
+    output_mfu: CostFloat = None,
+    input_tokens: CostFloat = None,
+    output_tokens: CostFloat = None,
+    requests: CostFloat = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The (N, D) with the least lifetime compute (or cost) at a loss (Sardana et al. 2024)."""
-    cost = _cost_model({key: value for key, value in locals().items() if key.endswith(
-        ("_per_gpu_hour", "_per_s", "_utilisation", "_per_request")) or key == "requests"})
+    """The (N, D) with the least lifetime compute at a loss (Sardana et al. 2024).
+
+    Cost form: $ per GPU-hour, peak FLOP/s and MFU (0-1) for training and inference (input and
+    output tokens apart), tokens per request and lifetime requests; it minimises dollars.
+    """
+    cost = _cost_model({
+        "training_price": training_price, "training_peak_flops": training_peak_flops,
+        "training_mfu": training_mfu, "inference_price": inference_price,
+        "inference_peak_flops": inference_peak_flops, "input_mfu": input_mfu,
+        "output_mfu": output_mfu, "input_tokens": input_tokens, "output_tokens": output_tokens,
+        "requests": requests,
+    })  # fmt: skip
     if cost is None and inference_tokens is None:
         raise calc.CalcError("give --inference-tokens, or the cost form's options")
-    best = calc.inference_optimal(inference_tokens=inference_tokens or 0.0, loss=loss,
-                                  params=params, tokens=tokens, fit=resolve_fit(fit), cost=cost)
+    best = calc.inference_optimal(
+        inference_tokens=inference_tokens or 0.0, loss=loss, params=params, tokens=tokens,
+        fit=resolve_fit(fit), cost=cost,
+    )  # fmt: skip
     _emit(best.as_dict(), as_json=as_json, title="Inference-optimal model")
 
 
@@ -233,8 +245,9 @@ ConfigArgument = Annotated[Path, typer.Argument(help="A Hugging Face config.json
 @_handles_errors
 def params_command(
     config: ConfigArgument,
-    include_mtp: Annotated[bool, typer.Option(
-        "--include-mtp", help="Count multi-token-prediction modules.")] = False,
+    include_mtp: Annotated[
+        bool, typer.Option("--include-mtp", help="Count multi-token-prediction modules.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Total, active and embedding parameters of a config.json."""
@@ -248,38 +261,67 @@ def memory(
     config: ConfigArgument,
     context_tokens: Annotated[int, typer.Option("--context", help="Tokens per sequence.")] = 4096,
     batch_size: Annotated[int, typer.Option("--batch", help="Sequences held at once.")] = 1,
-    dtype: Annotated[str, typer.Option("--dtype", help="Weights dtype (bf16, fp8, int4...).")] = "bf16",
-    kv_dtype: Annotated[str | None, typer.Option("--kv-dtype", help="KV dtype (default: --dtype).")] = None,
+    dtype: Annotated[
+        str, typer.Option("--dtype", help="Weights dtype (bf16, fp8, int4...).")
+    ] = "bf16",
+    kv_dtype: Annotated[
+        str | None, typer.Option("--kv-dtype", help="KV dtype (default: --dtype).")
+    ] = None,
     gpu: Annotated[str | None, typer.Option("--gpu", help="h100, h200 or a100 peaks.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Weights and KV-cache memory, FLOPs per token and the decode/prefill ceilings."""
     arch = _read_config(config)
-    estimate = calc.memory_estimate(arch, context_tokens=context_tokens, batch_size=batch_size,
-                                    weights_dtype=dtype, kv_dtype=kv_dtype)
+    estimate = calc.memory_estimate(
+        arch,
+        context_tokens=context_tokens,
+        batch_size=batch_size,
+        weights_dtype=dtype,
+        kv_dtype=kv_dtype,
+    )
     result: dict[str, Any] = estimate.as_dict() | {
-        "flops_per_token": calc.flops_per_token(arch, context_tokens=context_tokens)}
+        "flops_per_token": calc.flops_per_token(arch, context_tokens=context_tokens)
+    }
     if gpu:
-        peaks = calc.memory.gpu_peaks(gpu)
+        peaks = calc.gpu_peaks(gpu)
         result["gpu"] = gpu
         result["decode_ceiling_tokens_per_s"] = calc.decode_ceiling_tokens_per_s(
-            arch, bandwidth_bytes_per_s=peaks["bandwidth_bytes_per_s"],
-            context_tokens=context_tokens, batch_size=batch_size, weights_dtype=dtype,
-            kv_dtype=kv_dtype)
+            arch,
+            bandwidth_bytes_per_s=peaks["bandwidth_bytes_per_s"],
+            context_tokens=context_tokens,
+            batch_size=batch_size,
+            weights_dtype=dtype,
+            kv_dtype=kv_dtype,
+        )
         result["prefill_ceiling_tokens_per_s"] = calc.prefill_ceiling_tokens_per_s(
-            arch, peak_flops_per_s=peaks["peak_flops_per_s"], context_tokens=context_tokens)
+            arch, peak_flops_per_s=peaks["peak_flops_per_s"], context_tokens=context_tokens
+        )
     _emit(result, as_json=as_json, title=f"Memory of {config}")
 
 
-def _read_runs(path: Path, columns: Mapping[str, str | None]) -> pd.DataFrame:
-    """The named columns of a runs CSV; a missing column names the ones the file has."""
+def _read_runs(
+    path: Path, *, params_col: str, tokens_col: str | None, flops_col: str | None, loss_col: str
+) -> tuple[Any, Any, Any]:
+    """(params, tokens, loss) arrays of a runs CSV; a missing column lists the file's columns."""
+    if (tokens_col is None) == (flops_col is None):
+        raise calc.CalcError("give exactly one of --tokens-col and --flops-col")
     frame = pd.read_csv(path)
-    wanted = [name for name in columns.values() if name]
+    wanted = [name for name in (params_col, tokens_col, flops_col, loss_col) if name]
     missing = [name for name in wanted if name not in frame.columns]
     if missing:
-        raise calc.CalcError(f"{path}: no column {', '.join(map(repr, missing))}; "
-                             f"columns are {', '.join(map(repr, frame.columns))}")
-    return frame
+        raise calc.CalcError(
+            f"{path}: no column {', '.join(map(repr, missing))}; "
+            f"columns are {', '.join(map(repr, frame.columns))}"
+        )
+    params = frame[params_col].to_numpy(dtype=float)
+    tokens = (
+        frame[tokens_col].to_numpy(dtype=float)
+        if tokens_col
+        else calc.tokens_from_flops(
+            params=params, flops=frame[str(flops_col)].to_numpy(dtype=float)
+        )
+    )
+    return params, tokens, frame[loss_col].to_numpy(dtype=float)
 
 
 @_handles_errors
@@ -287,37 +329,49 @@ def fit(
     runs: Annotated[Path, typer.Argument(help="CSV of training runs.")],
     params_col: Annotated[str, typer.Option("--params-col", help="Column of parameters N.")],
     loss_col: Annotated[str, typer.Option("--loss-col", help="Column of final loss.")],
-    tokens_col: Annotated[str | None, typer.Option("--tokens-col", help="Column of tokens D.")] = None,
-    flops_col: Annotated[str | None, typer.Option(
-        "--flops-col", help="Column of training FLOPs (D = C/6N).")] = None,
-    exclude_top_loss: Annotated[int, typer.Option(
-        "--exclude-top-loss", help="Drop the K highest-loss runs first.")] = 0,
+    tokens_col: Annotated[
+        str | None, typer.Option("--tokens-col", help="Column of tokens D.")
+    ] = None,
+    flops_col: Annotated[
+        str | None, typer.Option("--flops-col", help="Column of training FLOPs (D = C/6N).")
+    ] = None,
+    exclude_top_loss: Annotated[
+        int, typer.Option("--exclude-top-loss", help="Drop the K highest-loss runs first.")
+    ] = 0,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples.")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap random seed.")] = 0,
     save: Annotated[str | None, typer.Option("--save", help="Save under this --fit name.")] = None,
-    predict_params: Annotated[float | None, typer.Option(
-        "--predict-params", help="Extrapolate the loss of a run of N params ...")] = None,
-    predict_tokens: Annotated[float | None, typer.Option(
-        "--predict-tokens", help="... trained on D tokens.")] = None,
+    predict_params: Annotated[
+        float | None,
+        typer.Option("--predict-params", help="Extrapolate the loss of a run of N params ..."),
+    ] = None,
+    predict_tokens: Annotated[
+        float | None, typer.Option("--predict-tokens", help="... trained on D tokens.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Fit L(N, D) = E + A/N^alpha + B/D^beta to runs (Hoffmann et al. 2022 as replicated by Epoch)."""
-    if (tokens_col is None) == (flops_col is None):
-        raise calc.CalcError("give exactly one of --tokens-col and --flops-col")
-    frame = _read_runs(runs, {"params": params_col, "tokens": tokens_col, "flops": flops_col,
-                              "loss": loss_col})
-    n = frame[params_col].to_numpy(dtype=float)
-    d = (frame[tokens_col].to_numpy(dtype=float) if tokens_col
-         else calc.tokens_from_flops(params=n, flops=frame[str(flops_col)].to_numpy(dtype=float)))
-    result = calc.fit_law(params=n, tokens=d, loss=frame[loss_col].to_numpy(dtype=float),
-                          exclude_top_loss=exclude_top_loss, bootstrap=bootstrap, seed=seed)
-    output = result.as_dict()
+    """Fit L(N, D) = E + A/N^alpha + B/D^beta to runs (Hoffmann et al. 2022; Epoch 2024)."""
     if (predict_params is None) != (predict_tokens is None):
         raise calc.CalcError("give both --predict-params and --predict-tokens")
+    params, tokens, loss = _read_runs(
+        runs, params_col=params_col, tokens_col=tokens_col, flops_col=flops_col, loss_col=loss_col
+    )
+    result = calc.fit_law(
+        params=params,
+        tokens=tokens,
+        loss=loss,
+        exclude_top_loss=exclude_top_loss,
+        bootstrap=bootstrap,
+        seed=seed,
+    )
+    output = result.as_dict()
     if predict_params is not None and predict_tokens is not None:
-        output["prediction"] = {"params": predict_params, "tokens": predict_tokens,
-                                "loss": float(result.law.loss(params=predict_params, tokens=predict_tokens))}
+        output["prediction"] = {
+            "params": predict_params,
+            "tokens": predict_tokens,
+            "loss": float(result.law.loss(params=predict_params, tokens=predict_tokens)),
+        }
     if save:
-        output["saved_to"] = str(save_fit(result.as_fit(save, source=f"fitted to {runs}"),
-                                          {"runs_used": result.runs_used}))
+        law = result.as_fit(save, source=f"fitted to {runs}")
+        output["saved_to"] = str(save_fit(_fits_path(), law, {"runs_used": result.runs_used}))
     _emit(output, as_json=as_json, title=f"Fit to {runs}")

@@ -9,11 +9,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import Progress as RichProgress
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from registry.config import get_settings
+from registry.seeds.changes import ChangeSet
+from registry.seeds.records import TreeRecords
 from registry.seeds.validate import SeedTree, display_path, validate_tree
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 SeedPath = Annotated[
     Path | None, typer.Argument(help="The seed folder (default: the configured seeds/).")
 ]
@@ -44,7 +48,6 @@ def seed(path: SeedPath = None) -> None:
     """Validate the seeds, then load them in one transaction: only what changed is written."""
     from registry.db import check_connection, get_engine
     from registry.migrate import ensure_current
-    from registry.seeds.load import load_records
     from registry.seeds.records import tree_records
 
     tree = _checked(path)
@@ -52,16 +55,15 @@ def seed(path: SeedPath = None) -> None:
     check_connection(engine)
     ensure_current(engine)
     records = tree_records(tree)
-    if len(records.models) >= PROGRESS_THRESHOLD:
-        with RichProgress(console=console, transient=True) as bar:
-            task = bar.add_task("loading models", total=len(records.models))
-            changes = load_records(
-                engine,
-                records,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    else:
-        changes = load_records(engine, records)
+    try:
+        changes = _load(engine, records)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        console.print(
+            f"error: the load failed and was rolled back; the database is unchanged: {reason}",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
     if changes.empty:
         typer.echo(f"unchanged: the database already holds these {len(records.models)} models")
         return
@@ -75,6 +77,20 @@ def seed(path: SeedPath = None) -> None:
         ):
             for slug in slugs:
                 typer.echo(f"  {label} {kind[:-1] if kind != 'families' else 'family'} {slug}")
+
+
+def _load(engine: Engine, records: TreeRecords) -> ChangeSet:
+    from registry.seeds.load import load_records
+
+    if len(records.models) < PROGRESS_THRESHOLD:
+        return load_records(engine, records)
+    with RichProgress(console=console, transient=True) as bar:
+        task = bar.add_task("loading models", total=len(records.models))
+        return load_records(
+            engine,
+            records,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
 
 
 def diff(

@@ -6,7 +6,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
-from registry.api import models
+from registry.api import compare, families, models
+from registry.api.caching import ResponseCache
 from registry.config import Settings, get_settings
 from registry.db import create_db_engine
 from registry.errors import RegistryError
@@ -22,7 +23,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.resolved_database_url)
-    app.include_router(models.router)
+    app.state.response_cache = ResponseCache()
+    for router in (models.router, families.router, compare.router):
+        app.include_router(router)
 
     @app.exception_handler(RegistryError)
     async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from registry.errors import NotFound
+from registry.filters import ModelFilters
 from registry.models import (
     Claim,
+    DatasetRevision,
+    Evaluation,
+    EvaluationPublic,
     Family,
+    Lineage,
+    LineagePublic,
     Model,
     ModelArchitecture,
     ModelModality,
@@ -20,35 +28,118 @@ from registry.models import (
 )
 from registry.seeds.numbers import format_partial_date
 
-DEFAULT_ORDER = (Model.release_date.desc(), Model.slug)  # type: ignore[union-attr]
+Row = tuple[Model, str, str]
 
 
-def list_models(
-    session: Session, *, limit: int = 50, offset: int = 0
-) -> tuple[list[ModelPublic], int]:
-    """A page of models (newest first) and how many there are in all."""
-    count = session.exec(select(sa.func.count()).select_from(Model)).one()
-    statement = (
-        select(Model, Family.slug, Organization.slug)
-        .join(Family, Family.id == Model.family_id)  # type: ignore[arg-type]
-        .join(Organization, Organization.id == Model.organization_id)  # type: ignore[arg-type]
-        .order_by(sa.nulls_last(DEFAULT_ORDER[0]), DEFAULT_ORDER[1])
-        .limit(limit)
-        .offset(offset)
+def data_revision(session: Session) -> str:
+    """The revision of the loaded data ('empty' before the first load)."""
+    revision = session.exec(select(DatasetRevision.revision)).first()
+    return revision or "empty"
+
+
+def _conditions(filters: ModelFilters) -> list[Any]:
+    """The WHERE clauses of ``filters``; every value is bound, never spliced into SQL."""
+    conditions: list[Any] = []
+    for name in ("access", "openness", "architecture", "stage", "reasoning"):
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(getattr(Model, name) == value)
+    if filters.family is not None:
+        conditions.append(col(Family.slug) == filters.family)
+    if filters.organization is not None:
+        conditions.append(col(Organization.slug) == filters.organization)
+    for direction, modalities in (
+        ("input", filters.input_modality),
+        ("output", filters.output_modality),
+    ):
+        for modality in set(modalities):
+            conditions.append(
+                sa.exists().where(
+                    ModelModality.model_id == Model.id,
+                    ModelModality.direction == direction,
+                    ModelModality.modality == modality,
+                )
+            )
+    bounds = (
+        ("min_context", Model.context_length, sa.Column.__ge__),
+        ("max_context", Model.context_length, sa.Column.__le__),
+        ("min_params", Model.total_params, sa.Column.__ge__),
+        ("max_params", Model.total_params, sa.Column.__le__),
+        ("min_active_params", Model.active_params, sa.Column.__ge__),
+        ("max_active_params", Model.active_params, sa.Column.__le__),
+        ("released_after", Model.release_date, sa.Column.__ge__),
+        ("released_before", Model.release_date, sa.Column.__le__),
     )
-    rows = session.exec(statement).all()
-    return public_models(session, rows), count
+    for name, column, compare in bounds:
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(compare(column, value))
+    if filters.q:
+        pattern = (
+            "%"
+            + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        conditions.append(
+            sa.or_(
+                sa.func.lower(Model.name).like(pattern, escape="\\"),
+                col(Model.slug).like(pattern, escape="\\"),
+            )
+        )
+    return conditions
 
 
-def public_models(session: Session, rows: Sequence[tuple[Model, str, str]]) -> list[ModelPublic]:
+def _order(sort: str) -> list[Any]:
+    descending = sort.startswith("-")
+    column = getattr(Model, sort.lstrip("-"))
+    ordered = column.desc() if descending else column.asc()
+    return [sa.nulls_last(ordered), col(Model.slug)]
+
+
+def _joined(statement: Any) -> Any:
+    return statement.join(Family, col(Family.id) == Model.family_id).join(
+        Organization, col(Organization.id) == Model.organization_id
+    )
+
+
+def list_models(session: Session, *, filters: ModelFilters) -> tuple[list[ModelPublic], int]:
+    """The page of models that ``filters`` select, and how many match in all."""
+    conditions = _conditions(filters)
+    count = session.exec(_joined(select(sa.func.count(col(Model.id)))).where(*conditions)).one()
+    statement = (
+        _joined(select(Model, Family.slug, Organization.slug))
+        .where(*conditions)
+        .order_by(*_order(filters.sort))
+        .limit(filters.limit)
+        .offset(filters.offset)
+    )
+    return public_models(session, session.exec(statement).all()), count
+
+
+def models_by_slug(session: Session, *, slugs: Sequence[str]) -> list[ModelPublic]:
+    """The models named, in the order named; NotFound lists any unknown slug."""
+    rows = session.exec(
+        _joined(select(Model, Family.slug, Organization.slug)).where(col(Model.slug).in_(slugs))
+    ).all()
+    found = {model.slug: (model, family, org) for model, family, org in rows}
+    missing = [slug for slug in slugs if slug not in found]
+    if missing:
+        raise NotFound(f"no model with slug {', '.join(map(repr, missing))}")
+    return public_models(session, [found[slug] for slug in slugs])
+
+
+def public_models(session: Session, rows: Sequence[Row]) -> list[ModelPublic]:
     """Models in their public shape, with modalities and sources fetched in one query each."""
     ids = [model.id for model, _, _ in rows]
     modalities: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"input": [], "output": []})
-    for row in session.exec(select(ModelModality).where(ModelModality.model_id.in_(ids))):  # type: ignore[attr-defined]
-        modalities[row.model_id][row.direction.value].append(row.modality.value)
     claims: dict[int, list[Claim]] = defaultdict(list)
-    for claim in session.exec(select(Claim).where(Claim.model_id.in_(ids)).order_by(Claim.field)):  # type: ignore[attr-defined]
-        claims[claim.model_id].append(claim)
+    if ids:
+        for row in session.exec(select(ModelModality).where(col(ModelModality.model_id).in_(ids))):
+            modalities[row.model_id][row.direction.value].append(row.modality.value)
+        for claim in session.exec(
+            select(Claim).where(col(Claim.model_id).in_(ids)).order_by(col(Claim.field))
+        ):
+            claims[claim.model_id].append(claim)
     return [
         _public(model, family, organization, modalities[model.id], claims[model.id])  # type: ignore[index]
         for model, family, organization in rows
@@ -63,11 +154,10 @@ def _public(
     claims: list[Claim],
 ) -> ModelPublic:
     arch = {name: getattr(model, name) for name in ModelArchitecture.model_fields}
+    plain = set(ModelPublic.model_fields) - set(arch) - {"release_date", "knowledge_cutoff"}
     return ModelPublic(
         **arch,
-        **model.model_dump(
-            include=set(ModelPublic.model_fields) - set(arch) - {"release_date", "knowledge_cutoff"}
-        ),
+        **model.model_dump(include=plain),
         family=family,
         organization=organization,
         release_date=format_partial_date(model.release_date, model.release_date_precision),
@@ -88,3 +178,124 @@ def _public(
             for c in claims
         ],
     )
+
+
+def model_relations(session: Session, *, slug: str) -> dict[str, Any]:
+    """A model's parents, children and evaluations."""
+    model_id = session.exec(select(Model.id).where(Model.slug == slug)).first()
+    if model_id is None:
+        raise NotFound(f"no model with slug {slug!r}")
+    parent, child = sa.orm.aliased(Model), sa.orm.aliased(Model)
+    parents = session.exec(
+        select(parent.slug, Lineage.relation, Lineage.note)
+        .join(parent, parent.id == Lineage.parent_id)
+        .where(Lineage.child_id == model_id)
+        .order_by(parent.slug)
+    ).all()
+    children = session.exec(
+        select(child.slug, Lineage.relation, Lineage.note)
+        .join(child, child.id == Lineage.child_id)
+        .where(Lineage.parent_id == model_id)
+        .order_by(child.slug)
+    ).all()
+    evaluations = session.exec(
+        select(Evaluation)
+        .where(Evaluation.model_id == model_id)
+        .order_by(col(Evaluation.benchmark), col(Evaluation.shots))
+    ).all()
+    return {
+        "parents": [LineagePublic(model=s, relation=r, note=n) for s, r, n in parents],
+        "children": [LineagePublic(model=s, relation=r, note=n) for s, r, n in children],
+        "evaluations": [
+            EvaluationPublic(
+                benchmark=e.benchmark,
+                score=e.score,
+                metric=e.metric,
+                shots=e.shots,
+                chain_of_thought=e.chain_of_thought,
+                source=e.source_url,
+                note=e.note,
+            )
+            for e in evaluations
+        ],
+    }
+
+
+def list_families(session: Session) -> list[dict[str, Any]]:
+    """Every family with its organization and number of models."""
+    statement = (
+        select(
+            Family,
+            Organization.slug,
+            sa.func.count(col(Model.id)),
+            sa.func.min(Model.release_date),
+            sa.func.max(Model.release_date),
+        )
+        .join(Organization, col(Organization.id) == Family.organization_id)
+        .outerjoin(Model, col(Model.family_id) == Family.id)
+        .group_by(col(Family.id), col(Organization.slug))
+        .order_by(col(Family.name))
+    )
+    return [
+        {
+            "slug": family.slug,
+            "name": family.name,
+            "organization": org,
+            "description": family.description,
+            "url": family.url,
+            "models": count,
+            "first_release": first.isoformat() if first else None,
+            "latest_release": last.isoformat() if last else None,
+        }
+        for family, org, count, first, last in session.exec(statement).all()
+    ]
+
+
+def get_family(session: Session, *, slug: str) -> dict[str, Any]:
+    """One family with its models, oldest first."""
+    families = {family["slug"]: family for family in list_families(session)}
+    if slug not in families:
+        raise NotFound(f"no family with slug {slug!r}")
+    models, _ = list_models(
+        session, filters=ModelFilters(family=slug, sort="release_date", limit=500)
+    )
+    lineage = _family_lineage(session, family_slug=slug)
+    return {**families[slug], "data": models, "lineage": lineage}
+
+
+def _family_lineage(session: Session, *, family_slug: str) -> list[dict[str, str]]:
+    parent, child = sa.orm.aliased(Model), sa.orm.aliased(Model)
+    statement = (
+        select(child.slug, parent.slug, Lineage.relation)
+        .join(child, child.id == Lineage.child_id)
+        .join(parent, parent.id == Lineage.parent_id)
+        .join(Family, col(Family.id) == child.family_id)
+        .where(Family.slug == family_slug)
+        .order_by(child.slug)
+    )
+    return [
+        {"child": c, "parent": p, "relation": r.value} for c, p, r in session.exec(statement).all()
+    ]
+
+
+def list_organizations(session: Session) -> list[dict[str, Any]]:
+    """Every organization with its number of families and models."""
+    statement = (
+        select(
+            Organization, sa.func.count(sa.distinct(Model.family_id)), sa.func.count(col(Model.id))
+        )
+        .outerjoin(Model, col(Model.organization_id) == Organization.id)
+        .group_by(col(Organization.id))
+        .order_by(col(Organization.name))
+    )
+    return [
+        {
+            "slug": org.slug,
+            "name": org.name,
+            "url": org.url,
+            "country": org.country,
+            "families": families,
+            "models": models,
+        }
+        for org, families, models in session.exec(statement).all()
+    ]

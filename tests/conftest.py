@@ -59,15 +59,34 @@ def _postgres_engine() -> Iterator[Engine]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An engine on an empty database of each backend."""
-    if request.param == "sqlite":
-        engine = create_db_engine(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _engine(backend: str, folder: Path) -> Iterator[Engine]:
+    if backend == "sqlite":
+        engine = create_db_engine(f"sqlite:///{folder / 'registry.sqlite3'}")
         yield engine
         engine.dispose()
     else:
         yield from _postgres_engine()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database of each backend."""
+    yield from _engine(request.param, tmp_path)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_seeded_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A seeded database shared by a module's read-only tests (never write to it)."""
+    for engine in _engine(request.param, tmp_path_factory.mktemp("shared")):
+        migrate.upgrade(engine)
+        tree = validate_tree(MINI_SEEDS)
+        load_records(engine, tree_records(tree))
+        yield engine
 
 
 @pytest.fixture

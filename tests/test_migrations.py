@@ -20,6 +20,7 @@ TABLES = {
     "evaluation",
     "claim",
     "dataset_revision",
+    "probe_run",
 }
 
 

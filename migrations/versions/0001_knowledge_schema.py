@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 13:32:33.374915
+Create Date: 2026-11-29 13:44:20.172095
 """
 
 from collections.abc import Sequence
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -229,8 +230,8 @@ def upgrade() -> None:
         sa.Column("benchmark", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("metric", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("shots", sa.Integer(), nullable=False),
-        sa.Column("chain_of_thought", sa.Boolean(), nullable=False),
+        sa.Column("shots", sa.Integer(), nullable=True),
+        sa.Column("chain_of_thought", sa.Boolean(), nullable=True),
         sa.Column("source_url", sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(

@@ -1,25 +1,92 @@
-"""``/api/v1/models``: the models of the registry."""
+"""``/api/v1/models``: list, export, detail and placement of models."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from registry import queries
+from registry import exports, queries, views
+from registry.api.caching import cached_json
 from registry.api.deps import SessionDep
+from registry.filters import MAX_LIMIT, ModelFilters
 from registry.models import ModelsPublic
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
-MAX_LIMIT = 500
+Filters = Annotated[ModelFilters, Query()]
+Slug = Annotated[str, Path(max_length=96, examples=["mixtral-8x7b"])]
+Fit = Annotated[
+    str | None,
+    Query(
+        max_length=64, description="Coefficient set (default epoch2024).", examples=["epoch2024"]
+    ),
+]
 
 
 @router.get("/models", response_model=ModelsPublic)
-def list_models(
+def list_models(request: Request, session: SessionDep, filters: Filters) -> Response:
+    """Models matching every filter given, a page at a time, with the total count."""
+    return cached_json(request, session, lambda: views.model_table(session, filters))
+
+
+def _all_matching(session: SessionDep, filters: ModelFilters) -> list[object]:
+    """Every matching model for an export (limit and offset apply only when given)."""
+    if {"limit", "offset"} & filters.model_fields_set:
+        return list(queries.list_models(session, filters=filters)[0])
+    rows: list[object] = []
+    while True:
+        page = filters.model_copy(update={"limit": MAX_LIMIT, "offset": len(rows)})
+        data, count = queries.list_models(session, filters=page)
+        rows += data
+        if len(rows) >= count or not data:
+            return rows
+
+
+@router.get("/models.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def export_csv(request: Request, session: SessionDep, filters: Filters) -> Response:
+    """The matching models as CSV (every match unless limit/offset are given)."""
+    return cached_json(
+        request,
+        session,
+        lambda: _all_matching(session, filters),
+        media_type="text/csv",
+        render=exports.to_csv,
+    )  # type: ignore[arg-type]
+
+
+@router.get("/models.json", response_class=Response)
+def export_json(request: Request, session: SessionDep, filters: Filters) -> Response:
+    """The matching models as a JSON array of flat records."""
+    return cached_json(
+        request, session, lambda: _all_matching(session, filters), render=exports.to_json
+    )  # type: ignore[arg-type]
+
+
+@router.get("/models/{slug}")
+def get_model(request: Request, session: SessionDep, slug: Slug, fit: Fit = None) -> Response:
+    """Everything about one model: sources, lineage, evaluations, derived values, placement."""
+    return cached_json(request, session, lambda: views.model_detail(session, slug=slug, fit=fit))
+
+
+@router.get("/models/{slug}/placement")
+def get_placement(
+    request: Request,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
-) -> ModelsPublic:
-    """A page of models with the total count."""
-    data, count = queries.list_models(session, limit=limit, offset=offset)
-    return ModelsPublic(data=data, count=count)
+    slug: Slug,
+    fit: Fit = None,
+    inference_tokens: Annotated[
+        float | None, Query(ge=0, le=1e30, description="Lifetime inference demand in tokens.")
+    ] = None,
+) -> Response:
+    """The model against the compute-optimal and, given a demand, inference-optimal frontiers."""
+
+    def build() -> object:
+        (model,) = queries.models_by_slug(session, slugs=[slug])
+        placement = views.placement_of(model, fit=fit, inference_tokens=inference_tokens)
+        return {
+            "model": slug,
+            "placement": placement,
+            "sentence": views.placement_sentence(model, placement),
+        }
+
+    return cached_json(request, session, build)

@@ -1,6 +1,7 @@
 """Transformer architectures and their parameter counts (DOMAIN.md section 7).
 
-Llama-style decoder, h = hidden_size, I = ffn_size, L = layers, n_h / n_kv heads, d = head_dim, V = vocab:
+Llama-style decoder, h = hidden_size, I = ffn_size, L = layers, n_h / n_kv heads,
+d = head_dim, V = vocab:
 attention = h n_h d + 2 h n_kv d + n_h d h; gated MLP = 3 h I; layer = attention + MLP + norms;
 N = V h (embedding) + V h (output head, unless tied) + L layer + final norm. An MoE layer holds E
 routed experts (3 h I_e each), a router (E h) and shared experts that are always active;
@@ -64,11 +65,13 @@ class Architecture:
                 raise CalcError(f"architecture {name} must be > 0, got {getattr(self, name)!r}")
         for name, kinds in (("mlp", MLP_KINDS), ("norm", NORM_KINDS), ("qk_norm", QK_NORM_KINDS)):
             if getattr(self, name) not in kinds:
-                raise CalcError(f"architecture {name} must be one of {kinds}, got "
-                                f"{getattr(self, name)!r}")
+                raise CalcError(
+                    f"architecture {name} must be one of {kinds}, got {getattr(self, name)!r}"
+                )
         if self.experts and not 0 < self.experts_per_token <= self.experts:
-            raise CalcError(f"experts_per_token must be in 1..{self.experts}, got "
-                            f"{self.experts_per_token!r}")
+            raise CalcError(
+                f"experts_per_token must be in 1..{self.experts}, got {self.experts_per_token!r}"
+            )
 
     @property
     def n_kv(self) -> int:
@@ -87,8 +90,12 @@ class Architecture:
 
     def is_moe_layer(self, index: int) -> bool:
         """Whether decoder layer ``index`` (0-based) has routed experts."""
-        return (self.experts > 0 and index >= self.dense_layers and index not in self.mlp_only_layers
-                and (index + 1) % self.moe_layer_step == 0)
+        return (
+            self.experts > 0
+            and index >= self.dense_layers
+            and index not in self.mlp_only_layers
+            and (index + 1) % self.moe_layer_step == 0
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,12 +141,18 @@ def _mla_attention(arch: Architecture) -> int:
     nope, rope, v = arch.qk_nope_head_dim or 0, arch.qk_rope_head_dim or 0, arch.v_head_dim or 0
     kv_rank = arch.kv_lora_rank or 0
     if arch.q_lora_rank:
-        query = (_linear(arch, h, arch.q_lora_rank, bias=bias) + arch.q_lora_rank
-                 + _linear(arch, arch.q_lora_rank, heads * (nope + rope)))
+        query = (
+            _linear(arch, h, arch.q_lora_rank, bias=bias)
+            + arch.q_lora_rank
+            + _linear(arch, arch.q_lora_rank, heads * (nope + rope))
+        )
     else:
         query = _linear(arch, h, heads * (nope + rope))
-    key_value = (_linear(arch, h, kv_rank + rope, bias=bias) + kv_rank
-                 + _linear(arch, kv_rank, heads * (nope + v)))
+    key_value = (
+        _linear(arch, h, kv_rank + rope, bias=bias)
+        + kv_rank
+        + _linear(arch, kv_rank, heads * (nope + v))
+    )
     return query + key_value + _linear(arch, heads * v, h, bias=bias or arch.attention_output_bias)
 
 
@@ -147,10 +160,16 @@ def attention_params(arch: Architecture) -> int:
     """Parameters of one attention block (projections, biases, q/k norms)."""
     if arch.is_mla:
         return _mla_attention(arch)
-    h, q_width, kv_width = arch.hidden_size, arch.attention_heads * arch.d_head, arch.n_kv * arch.d_head
-    projections = (_linear(arch, h, q_width, bias=arch.attention_bias)
-                   + 2 * _linear(arch, h, kv_width, bias=arch.attention_bias)
-                   + _linear(arch, q_width, h, bias=arch.attention_output_bias))
+    h, q_width, kv_width = (
+        arch.hidden_size,
+        arch.attention_heads * arch.d_head,
+        arch.n_kv * arch.d_head,
+    )
+    projections = (
+        _linear(arch, h, q_width, bias=arch.attention_bias)
+        + 2 * _linear(arch, h, kv_width, bias=arch.attention_bias)
+        + _linear(arch, q_width, h, bias=arch.attention_output_bias)
+    )
     qk_norm = {"none": 0, "head": 2 * arch.d_head, "full": q_width + kv_width}[arch.qk_norm]
     return projections + qk_norm
 
@@ -184,7 +203,9 @@ def mtp_params(arch: Architecture) -> int:
     copies of the embedding and output head (DeepSeek-V3, arXiv:2412.19437, Section 2.2: 14B).
     """
     h = arch.hidden_size
-    module = 3 * _norm(arch, h) + 2 * h * h + layer_params(arch, arch.layers) + 2 * arch.vocab_size * h
+    module = (
+        3 * _norm(arch, h) + 2 * h * h + layer_params(arch, arch.layers) + 2 * arch.vocab_size * h
+    )
     return arch.mtp_layers * module
 
 
@@ -199,13 +220,21 @@ def count_params(arch: Architecture, *, include_mtp: bool = False) -> ParamCount
     mtp = mtp_params(arch)
     mtp_idle = round(arch.mtp_layers * routed_expert_params(arch) * idle_share)
     extra, extra_idle = (mtp, mtp_idle) if include_mtp else (0, 0)
-    convention = ("embeddings included (input, untied output head, learned positions); "
-                  + ("MTP modules included" if include_mtp else "MTP modules excluded")
-                  + ("; active = total minus idle routed experts" if arch.experts else ""))
+    convention = (
+        "embeddings included (input, untied output head, learned positions); "
+        + ("MTP modules included" if include_mtp else "MTP modules excluded")
+        + ("; active = total minus idle routed experts" if arch.experts else "")
+    )
     return ParamCount(
-        total=total + extra, active=total + extra - idle - extra_idle, embedding=embedding,
-        non_embedding=total + extra - embedding, layers=arch.layers, experts=arch.experts,
-        experts_per_token=arch.experts_per_token, mtp=mtp, convention=convention,
+        total=total + extra,
+        active=total + extra - idle - extra_idle,
+        embedding=embedding,
+        non_embedding=total + extra - embedding,
+        layers=arch.layers,
+        experts=arch.experts,
+        experts_per_token=arch.experts_per_token,
+        mtp=mtp,
+        convention=convention,
     )
 
 

@@ -23,7 +23,7 @@ def training_flops(params: FloatOrArray, tokens: FloatOrArray) -> FloatOrArray:
 
 
 def inference_flops(params: FloatOrArray, tokens: FloatOrArray) -> FloatOrArray:
-    """2 N D forward FLOPs to process D ``tokens`` with N (active) ``params``, attention excluded."""
+    """2 N D forward FLOPs for D ``tokens`` through N (active) ``params``, attention excluded."""
     return INFERENCE_FLOPS_PER_PARAM_TOKEN * np.multiply(params, tokens)
 
 

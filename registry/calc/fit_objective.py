@@ -48,12 +48,11 @@ def huber_and_slope(residual: Array, delta: float = HUBER_DELTA) -> tuple[Array,
     return slope * (residual - 0.5 * slope), slope
 
 
-def _chunk_objective(theta: Array, runs: Runs, weights: Array,
-                     delta: float) -> tuple[Array, Array]:
+def _chunk_objective(theta: Array, runs: Runs, weights: Array, delta: float) -> tuple[Array, Array]:
     """Objective and gradient of one chunk of parameter vectors; ``weights`` is (M,) or (K, M)."""
     a, b, e, alpha, beta = (theta[:, i : i + 1] for i in range(5))
-    # Exponents clipped to +-EXPONENT_LIMIT never bind for a sane fit; without the usual max-shift of the
-    # log-sum-exp the pass does a third less work.
+    # Exponents clipped to +-EXPONENT_LIMIT never bind for a sane fit; skipping the usual
+    # max-shift of the log-sum-exp saves a third of the work.
     w_params = np.exp(np.clip(a - alpha * runs.log_params, -EXPONENT_LIMIT, EXPONENT_LIMIT))
     w_tokens = np.exp(np.clip(b - beta * runs.log_tokens, -EXPONENT_LIMIT, EXPONENT_LIMIT))
     w_floor = np.exp(np.clip(e, -EXPONENT_LIMIT, EXPONENT_LIMIT))
@@ -83,8 +82,9 @@ def _rowdot(matrix: Array, vector: Array) -> Array:
     return np.einsum("ij,j->i", matrix, vector)
 
 
-def objective_and_gradient(theta: Array, runs: Runs, delta: float = HUBER_DELTA, *,
-                           weights: Array | None = None) -> tuple[Array, Array]:
+def objective_and_gradient(
+    theta: Array, runs: Runs, delta: float = HUBER_DELTA, *, weights: Array | None = None
+) -> tuple[Array, Array]:
     """Summed Huber loss of every parameter vector in ``theta`` (K, 5) and its gradient (K, 5).
 
     ``weights`` (K, M) gives each vector its own run weights (bootstrap); by default every vector

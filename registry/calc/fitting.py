@@ -2,15 +2,15 @@
 
 Hoffmann et al. 2022 (arXiv:2203.15556) App. D.2 as replicated by Besiroglu et al. 2024
 (arXiv:2404.10102): minimise the summed Huber loss (delta = 1e-3) of log-loss residuals with
-L-BFGS from the 4,500-start grid. The starts are optimised together: one L-BFGS-B run over the
-stacked parameters of all starts (the summed objective is separable, so its minimum is every
-start's minimum), in rounds that keep the best tenth of the starts each time (successive halving),
-then the best few are polished one by one with scipy to tight tolerances. Uncertainty comes from
-a bootstrap over runs, each resample refitted from the full-data optimum.
+L-BFGS from the 4,500-start grid. All starts run together in one batched L-BFGS (each with its own
+history, line search and stopping test, see ``batched_lbfgs``), then the best few are polished one
+by one with scipy's L-BFGS-B to tight tolerances. Uncertainty comes from a bootstrap over runs,
+every resample refitted from the full-data optimum in one batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,14 +18,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
 
+from registry.calc.batched_lbfgs import batched_lbfgs
 from registry.calc.errors import CalcError
 from registry.calc.fit_objective import HUBER_DELTA, Runs, objective_and_gradient, start_grid
 from registry.calc.laws import ChinchillaFit
 
 Array = npt.NDArray[np.float64]
 
-# (starts kept, L-BFGS-B iterations) per round of the stacked optimisation.
-ROUNDS: tuple[tuple[float, int], ...] = ((1.0, 30), (0.1, 100), (0.1, 300))
 POLISHED_STARTS = 8  # best candidates refined one by one to tight tolerances
 MIN_RUNS = 6  # more runs than the five coefficients
 
@@ -52,102 +51,137 @@ class FitResult:
 
     def as_fit(self, name: str, source: str = "fitted with registry fit") -> ChinchillaFit:
         """The fit as a named coefficient set usable wherever ``--fit`` is taken."""
-        return ChinchillaFit(name=name, E=self.E, A=self.A, B=self.B, alpha=self.alpha,
-                             beta=self.beta, source=source)
+        return ChinchillaFit(
+            name=name, E=self.E, A=self.A, B=self.B, alpha=self.alpha, beta=self.beta, source=source
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """E, A, B, alpha, beta, a, b, G and the fit's bookkeeping, JSON-ready."""
         law = self.law
-        return {"E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha, "beta": self.beta,
-                "a": law.a, "b": law.b, "G": law.G, "objective": self.objective,
-                "runs_used": self.runs_used, "runs_excluded": self.runs_excluded,
-                "starts": self.starts, "huber_delta": HUBER_DELTA, "bootstrap": self.bootstrap}
+        return {
+            "E": self.E,
+            "A": self.A,
+            "B": self.B,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "a": law.a,
+            "b": law.b,
+            "G": law.G,
+            "objective": self.objective,
+            "runs_used": self.runs_used,
+            "runs_excluded": self.runs_excluded,
+            "starts": self.starts,
+            "huber_delta": HUBER_DELTA,
+            "bootstrap": self.bootstrap,
+        }
 
 
 def _validated_runs(params: Any, tokens: Any, loss: Any, *, exclude_top_loss: int) -> Runs:
     """Runs as log arrays, minus the ``exclude_top_loss`` highest-loss ones."""
-    columns = {name: np.asarray(values, dtype=np.float64).ravel()
-               for name, values in (("params", params), ("tokens", tokens), ("loss", loss))}
+    columns = {
+        name: np.asarray(values, dtype=np.float64).ravel()
+        for name, values in (("params", params), ("tokens", tokens), ("loss", loss))
+    }
     lengths = {name: len(values) for name, values in columns.items()}
     if len(set(lengths.values())) != 1:
         raise CalcError(f"params, tokens and loss differ in length: {lengths}")
     for name, values in columns.items():
         bad = ~(np.isfinite(values) & (values > 0))
         if bad.any():
-            raise CalcError(f"{name} must be finite numbers > 0; row {int(np.argmax(bad))} is "
-                            f"{values[int(np.argmax(bad))]!r}")
+            raise CalcError(
+                f"{name} must be finite numbers > 0; row {int(np.argmax(bad))} is "
+                f"{float(values[int(np.argmax(bad))])!r}"
+            )
     if not 0 <= exclude_top_loss < len(columns["loss"]) - MIN_RUNS + 1:
-        raise CalcError(f"exclude_top_loss {exclude_top_loss!r} leaves fewer than {MIN_RUNS} of "
-                        f"{len(columns['loss'])} runs")
+        raise CalcError(
+            f"exclude_top_loss {exclude_top_loss!r} leaves fewer than {MIN_RUNS} of "
+            f"{len(columns['loss'])} runs"
+        )
     keep = np.argsort(columns["loss"], kind="stable")[: len(columns["loss"]) - exclude_top_loss]
     keep.sort()
-    return Runs.from_arrays(params=columns["params"][keep], tokens=columns["tokens"][keep],
-                            loss=columns["loss"][keep])
+    return Runs.from_arrays(
+        params=columns["params"][keep], tokens=columns["tokens"][keep], loss=columns["loss"][keep]
+    )
 
 
-def _stacked_lbfgs(starts: Array, runs: Runs, *, iterations: int,
-                   weights: Array | None = None) -> tuple[Array, Array]:
-    """One L-BFGS-B run over the stacked parameters of all ``starts``; (params, objectives)."""
-    count = len(starts)
-
-    def total(flat: Array) -> tuple[float, Array]:
-        values, gradient = objective_and_gradient(flat.reshape(count, 5), runs, weights=weights)
-        return float(values.sum()), gradient.ravel()
-
-    result = minimize(total, starts.ravel(), jac=True, method="L-BFGS-B",
-                      options={"maxiter": iterations, "ftol": 0.0, "gtol": 0.0})
-    theta = result.x.reshape(count, 5)
-    values, _ = objective_and_gradient(theta, runs, weights=weights)
-    return theta, np.where(np.isfinite(values), values, np.inf)
-
-
-def polish(theta: Array, runs: Runs, *, weights: Array | None = None) -> tuple[Array, float]:
-    """Refine one parameter vector with scipy's L-BFGS-B to tight tolerances."""
-    row_weights = None if weights is None else weights[None, :]
+def scipy_objective(runs: Runs) -> Callable[[Array], tuple[float, Array]]:
+    """The objective of one parameter vector in scipy's form, (value, gradient)."""
 
     def single(x: Array) -> tuple[float, Array]:
-        values, gradient = objective_and_gradient(x[None, :], runs, weights=row_weights)
+        values, gradient = objective_and_gradient(x[None, :], runs)
         return float(values[0]), gradient[0]
 
-    result = minimize(single, theta, jac=True, method="L-BFGS-B",
-                      options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-12})
+    return single
+
+
+def polish(theta: Array, runs: Runs) -> tuple[Array, float]:
+    """Refine one parameter vector with scipy's L-BFGS-B to tight tolerances."""
+
+    result = minimize(
+        scipy_objective(runs),
+        theta,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-12},
+    )
     return result.x, float(result.fun)
 
 
 def best_of_starts(starts: Array, runs: Runs) -> tuple[Array, float]:
-    """The lowest objective reached from ``starts``: stacked rounds, then per-start polish."""
-    theta, values = starts, np.zeros(len(starts))
-    for share, iterations in ROUNDS:
-        keep = np.argsort(values, kind="stable")[: max(POLISHED_STARTS, int(len(theta) * share))]
-        theta, values = _stacked_lbfgs(theta[keep], runs, iterations=iterations)
-    candidates = [polish(theta[i], runs) for i in np.argsort(values)[:POLISHED_STARTS]]
+    """The lowest objective reached from ``starts``: batched L-BFGS, then scipy polish."""
+    batch = batched_lbfgs(lambda x, rows: objective_and_gradient(x, runs), starts)
+    finite = np.where(np.isfinite(batch.fun), batch.fun, np.inf)
+    candidates = [polish(batch.x[i], runs) for i in np.argsort(finite)[:POLISHED_STARTS]]
     return min(candidates, key=lambda pair: pair[1])
 
 
-def _bootstrap(best: Array, runs: Runs, *, resamples: int, seed: int,
-               confidence: float) -> dict[str, dict[str, float]]:
+def _bootstrap(
+    best: Array, runs: Runs, *, resamples: int, seed: int, confidence: float
+) -> dict[str, dict[str, float]]:
     """Percentile intervals and standard errors of every coefficient over run resamples."""
     rng = np.random.default_rng(seed)
     size = len(runs.log_loss)
-    draws = []
-    for _ in range(resamples):
-        counts = np.bincount(rng.integers(0, size, size), minlength=size).astype(np.float64)
-        theta, _ = polish(best, runs, weights=counts)
-        draws.append(_coefficients(theta))
+    counts = np.stack(
+        [np.bincount(rng.integers(0, size, size), minlength=size) for _ in range(resamples)]
+    ).astype(np.float64)
+    batch = batched_lbfgs(
+        lambda x, rows: objective_and_gradient(x, runs, weights=counts[rows]),
+        np.repeat(best[None, :], resamples, axis=0),
+    )
+    draws = _columns([_coefficients(theta) for theta in batch.x])
     tail = 100 * (1 - confidence) / 2
-    return {key: {"low": float(np.percentile(values, tail)),
-                  "high": float(np.percentile(values, 100 - tail)),
-                  "std_error": float(np.std(values, ddof=1)), "confidence": confidence}
-            for key, values in _columns(draws).items()}
+    return {
+        key: {
+            "low": float(np.percentile(values, tail)),
+            "high": float(np.percentile(values, 100 - tail)),
+            "std_error": float(np.std(values, ddof=1)),
+            "confidence": confidence,
+        }
+        for key, values in draws.items()
+    }
 
 
 def _coefficients(theta: Array) -> dict[str, float]:
     """E, A, B, alpha, beta and the allocation a, b, G of one (a, b, e, alpha, beta) vector."""
     a, b, e, alpha, beta = (float(v) for v in theta)
-    law = ChinchillaFit(name="draw", E=float(np.exp(e)), A=float(np.exp(a)), B=float(np.exp(b)),
-                        alpha=max(alpha, 1e-12), beta=max(beta, 1e-12))
-    return {"E": law.E, "A": law.A, "B": law.B, "alpha": alpha, "beta": beta,
-            "a": law.a, "b": law.b, "G": law.G}
+    law = ChinchillaFit(
+        name="draw",
+        E=float(np.exp(e)),
+        A=float(np.exp(a)),
+        B=float(np.exp(b)),
+        alpha=max(alpha, 1e-12),
+        beta=max(beta, 1e-12),
+    )
+    return {
+        "E": law.E,
+        "A": law.A,
+        "B": law.B,
+        "alpha": alpha,
+        "beta": beta,
+        "a": law.a,
+        "b": law.b,
+        "G": law.G,
+    }
 
 
 def _columns(rows: list[dict[str, float]]) -> dict[str, Array]:
@@ -155,8 +189,16 @@ def _columns(rows: list[dict[str, float]]) -> dict[str, Array]:
     return {key: np.array([row[key] for row in rows]) for key in rows[0]}
 
 
-def fit_law(*, params: Any, tokens: Any, loss: Any, exclude_top_loss: int = 0,
-            bootstrap: int = 0, seed: int = 0, confidence: float = 0.95) -> FitResult:
+def fit_law(
+    *,
+    params: Any,
+    tokens: Any,
+    loss: Any,
+    exclude_top_loss: int = 0,
+    bootstrap: int = 0,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> FitResult:
     """Fit L(N, D) = E + A/N^alpha + B/D^beta to training runs (N ``params``, D ``tokens``).
 
     ``exclude_top_loss`` drops that many highest-loss runs first (Epoch drops 5 of Chinchilla's
@@ -164,19 +206,34 @@ def fit_law(*, params: Any, tokens: Any, loss: Any, exclude_top_loss: int = 0,
     """
     runs = _validated_runs(params, tokens, loss, exclude_top_loss=exclude_top_loss)
     if bootstrap < 0 or not 0 < confidence < 1:
-        raise CalcError(f"bootstrap must be >= 0 and confidence in (0, 1); got {bootstrap!r}, "
-                        f"{confidence!r}")
+        raise CalcError(
+            f"bootstrap must be >= 0 and confidence in (0, 1); got {bootstrap!r}, {confidence!r}"
+        )
     grid = start_grid()
     best, objective = best_of_starts(grid, runs)
     found = _coefficients(best)
     if not (found["alpha"] > 0 and found["beta"] > 0):
-        raise CalcError(f"the fit found no decreasing law (alpha={found['alpha']:.4g}, "
-                        f"beta={found['beta']:.4g}); the runs do not constrain one")
-    intervals = (_bootstrap(best, runs, resamples=bootstrap, seed=seed, confidence=confidence)
-                 if bootstrap else None)
-    return FitResult(E=found["E"], A=found["A"], B=found["B"], alpha=found["alpha"],
-                     beta=found["beta"], objective=objective, runs_used=len(runs.log_loss),
-                     runs_excluded=exclude_top_loss, starts=len(grid), bootstrap=intervals)
+        raise CalcError(
+            f"the fit found no decreasing law (alpha={found['alpha']:.4g}, "
+            f"beta={found['beta']:.4g}); the runs do not constrain one"
+        )
+    intervals = (
+        _bootstrap(best, runs, resamples=bootstrap, seed=seed, confidence=confidence)
+        if bootstrap
+        else None
+    )
+    return FitResult(
+        E=found["E"],
+        A=found["A"],
+        B=found["B"],
+        alpha=found["alpha"],
+        beta=found["beta"],
+        objective=objective,
+        runs_used=len(runs.log_loss),
+        runs_excluded=exclude_top_loss,
+        starts=len(grid),
+        bootstrap=intervals,
+    )
 
 
 def tokens_from_flops(*, params: Any, flops: Any) -> Array:

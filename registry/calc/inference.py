@@ -57,8 +57,12 @@ class CostModel:
     def price_per_flop(self, *, phase: str) -> float:
         """Dollars per FLOP at peak for ``phase`` ('training' or 'inference')."""
         if phase == "training":
-            return self.training_price_per_gpu_hour / (SECONDS_PER_HOUR * self.training_peak_flops_per_s)
-        return self.inference_price_per_gpu_hour / (SECONDS_PER_HOUR * self.inference_peak_flops_per_s)
+            return self.training_price_per_gpu_hour / (
+                SECONDS_PER_HOUR * self.training_peak_flops_per_s
+            )
+        return self.inference_price_per_gpu_hour / (
+            SECONDS_PER_HOUR * self.inference_peak_flops_per_s
+        )
 
     @property
     def input_tokens(self) -> float:
@@ -73,17 +77,22 @@ class CostModel:
     def effective_inference_tokens(self) -> float:
         """D_inf_eff = c_inf (T_in/U_in + T_out/U_out) / (c_tr/U_tr) (DOMAIN.md section 5)."""
         inference = self.price_per_flop(phase="inference") * (
-            self.input_tokens / self.input_utilisation + self.output_tokens / self.output_utilisation
+            self.input_tokens / self.input_utilisation
+            + self.output_tokens / self.output_utilisation
         )
         return inference / (self.price_per_flop(phase="training") / self.training_utilisation)
 
     def dollars(self, *, params: float, training_tokens: float) -> tuple[float, float]:
         """(training, inference) cost in dollars of a model of ``params`` serving this demand."""
-        train = float(training_flops(params, training_tokens)) * self.price_per_flop(
-            phase="training") / self.training_utilisation
+        train = (
+            float(training_flops(params, training_tokens))
+            * self.price_per_flop(phase="training")
+            / self.training_utilisation
+        )
         effective = self.effective_inference_tokens()
         return train, float(inference_flops(params, effective)) * self.price_per_flop(
-            phase="training") / self.training_utilisation
+            phase="training"
+        ) / self.training_utilisation
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,18 +127,24 @@ def _log_tokens_bracket(law: ChinchillaFit, excess: Any, c2: Any) -> tuple[Any, 
     """[lo, hi] in log D with the residual >= 0 at lo and <= 0 at hi."""
     c1, _ = _tokens_coefficients(law, 0.0)
     low = np.log(c1 / excess) / law.beta  # the compute-optimal D: the c2 term is still >= 0 there
-    high = np.maximum(np.log(2 * c1 / excess) / law.beta,
-                      np.log(np.maximum(2 * c2 / excess, 1e-300)) / (law.beta + 1))
+    high = np.maximum(
+        np.log(2 * c1 / excess) / law.beta,
+        np.log(np.maximum(2 * c2 / excess, 1e-300)) / (law.beta + 1),
+    )
     return low, np.maximum(high, low)
 
 
 def _residual(law: ChinchillaFit, log_tokens: Any, excess: Any, c2: Any) -> Any:
     """Left-hand side of the optimality equation divided by l - E, minus one (decreasing)."""
     c1, _ = _tokens_coefficients(law, 0.0)
-    return (c1 * np.exp(-law.beta * log_tokens) + c2 * np.exp(-(law.beta + 1) * log_tokens)) / excess - 1
+    return (
+        c1 * np.exp(-law.beta * log_tokens) + c2 * np.exp(-(law.beta + 1) * log_tokens)
+    ) / excess - 1
 
 
-def inference_optimal_tokens(law: ChinchillaFit, *, excess_loss: float, inference_tokens: float) -> float:
+def inference_optimal_tokens(
+    law: ChinchillaFit, *, excess_loss: float, inference_tokens: float
+) -> float:
     """Training tokens D of the inference-optimal model at l = E + ``excess_loss`` (Brent)."""
     _, c2 = _tokens_coefficients(law, inference_tokens)
     low, high = _log_tokens_bracket(law, excess_loss, c2)
@@ -139,8 +154,12 @@ def inference_optimal_tokens(law: ChinchillaFit, *, excess_loss: float, inferenc
     return math.exp(root)
 
 
-def inference_optimal_tokens_many(law: ChinchillaFit, *, excess_loss: npt.NDArray[np.float64],
-                                  inference_tokens: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def inference_optimal_tokens_many(
+    law: ChinchillaFit,
+    *,
+    excess_loss: npt.NDArray[np.float64],
+    inference_tokens: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
     """Vectorised ``inference_optimal_tokens``: bisection on the same bracket, all rows at once."""
     _, c2 = _tokens_coefficients(law, inference_tokens)
     low, high = _log_tokens_bracket(law, excess_loss, c2)
@@ -159,34 +178,46 @@ def params_for_loss(law: ChinchillaFit, *, excess_loss: FloatOrArray, tokens: Fl
         return np.where(room > 0, np.power(law.A / room, 1 / law.alpha), np.nan)
 
 
-def break_even_inference_tokens(law: ChinchillaFit, *, params: FloatOrArray,
-                                tokens: FloatOrArray) -> Any:
+def break_even_inference_tokens(
+    law: ChinchillaFit, *, params: FloatOrArray, tokens: FloatOrArray
+) -> Any:
     """Lifetime demand D_inf at which (N, D) is inference-optimal for its own loss; NaN if none.
 
-    From the Lagrange conditions of section 5: D_inf = 3 D (alpha A N^-alpha / (beta B D^-beta) - 1).
+    From the Lagrange conditions of section 5:
+    D_inf = 3 D (alpha A N^-alpha / (beta B D^-beta) - 1).
     It is 0 at the compute optimum and negative (no demand makes it optimal) when undertrained.
     """
     ratio = (law.alpha * law.A * np.power(params, -law.alpha)) / (
-        law.beta * law.B * np.power(tokens, -law.beta))
+        law.beta * law.B * np.power(tokens, -law.beta)
+    )
     demand = 3.0 * np.multiply(tokens, ratio - 1.0)
     return np.where(demand >= -1e-9 * np.asarray(tokens), np.maximum(demand, 0.0), np.nan)
 
 
-def _target_loss(law: ChinchillaFit, loss: float | None, params: float | None,
-                 tokens: float | None) -> float:
+def _target_loss(
+    law: ChinchillaFit, loss: float | None, params: float | None, tokens: float | None
+) -> float:
     """The loss target: given directly, or the predicted loss of a given (N, D)."""
     if loss is not None and params is None and tokens is None:
         return float(loss)
     if loss is None and params is not None and tokens is not None:
         n = require_positive(params, name="params")
         return float(law.loss(params=n, tokens=require_positive(tokens, name="tokens")))
-    raise CalcError("give either a loss target, or both params and tokens; "
-                    f"got loss={loss!r}, params={params!r}, tokens={tokens!r}")
+    raise CalcError(
+        "give either a loss target, or both params and tokens; "
+        f"got loss={loss!r}, params={params!r}, tokens={tokens!r}"
+    )
 
 
-def inference_optimal(*, inference_tokens: float = 0.0, loss: float | None = None,
-                      params: float | None = None, tokens: float | None = None,
-                      fit: Law | str | None = None, cost: CostModel | None = None) -> InferenceOptimal:
+def inference_optimal(
+    *,
+    inference_tokens: float = 0.0,
+    loss: float | None = None,
+    params: float | None = None,
+    tokens: float | None = None,
+    fit: Law | str | None = None,
+    cost: CostModel | None = None,
+) -> InferenceOptimal:
     """Inference-optimal (N, D) reaching ``loss`` (or the loss of ``params``/``tokens``).
 
     With ``cost``, the demand is the cost model's requests, and the optimum minimises dollars:
@@ -195,8 +226,11 @@ def inference_optimal(*, inference_tokens: float = 0.0, loss: float | None = Non
     law = require_loss_law(resolve_law(fit), what="the inference-optimal point")
     target = _target_loss(law, loss, params, tokens)
     excess = law.excess_loss(target)
-    demand = (cost.input_tokens + cost.output_tokens) if cost else require_non_negative(
-        inference_tokens, name="inference_tokens")
+    demand = (
+        (cost.input_tokens + cost.output_tokens)
+        if cost
+        else require_non_negative(inference_tokens, name="inference_tokens")
+    )
     effective = cost.effective_inference_tokens() if cost else demand
     best_tokens = inference_optimal_tokens(law, excess_loss=excess, inference_tokens=effective)
     best_params = float(params_for_loss(law, excess_loss=excess, tokens=best_tokens))
@@ -204,24 +238,42 @@ def inference_optimal(*, inference_tokens: float = 0.0, loss: float | None = Non
     chin_tokens = float(optimal_for_loss_tokens(law, excess))
     flops_train = float(training_flops(best_params, best_tokens))
     flops_inf = float(inference_flops(best_params, demand))
-    chin_total = float(training_flops(chin_params, chin_tokens) + inference_flops(chin_params, demand))
+    chin_total = float(
+        training_flops(chin_params, chin_tokens) + inference_flops(chin_params, demand)
+    )
     return InferenceOptimal(
-        fit=law.name, loss=target, inference_tokens=demand, params=best_params, tokens=best_tokens,
-        flops_train=flops_train, flops_inference=flops_inf, flops_total=flops_train + flops_inf,
-        vs_chinchilla={"params": chin_params, "tokens": chin_tokens,
-                       "params_ratio": best_params / chin_params,
-                       "tokens_ratio": best_tokens / chin_tokens,
-                       "flops_ratio": (flops_train + flops_inf) / chin_total},
+        fit=law.name,
+        loss=target,
+        inference_tokens=demand,
+        params=best_params,
+        tokens=best_tokens,
+        flops_train=flops_train,
+        flops_inference=flops_inf,
+        flops_total=flops_train + flops_inf,
+        vs_chinchilla={
+            "params": chin_params,
+            "tokens": chin_tokens,
+            "params_ratio": best_params / chin_params,
+            "tokens_ratio": best_tokens / chin_tokens,
+            "flops_ratio": (flops_train + flops_inf) / chin_total,
+        },
         effective_inference_tokens=effective,
-        cost=_cost_summary(cost, best_params, best_tokens, chin_params, chin_tokens) if cost else None,
+        cost=_cost_summary(cost, best_params, best_tokens, chin_params, chin_tokens)
+        if cost
+        else None,
     )
 
 
-def _cost_summary(cost: CostModel, params: float, tokens: float, chin_params: float,
-                  chin_tokens: float) -> dict[str, float]:
+def _cost_summary(
+    cost: CostModel, params: float, tokens: float, chin_params: float, chin_tokens: float
+) -> dict[str, float]:
     """Dollars of the optimum and of the Chinchilla-optimal model under the same demand."""
     train, serve = cost.dollars(params=params, training_tokens=tokens)
     chin_train, chin_serve = cost.dollars(params=chin_params, training_tokens=chin_tokens)
-    return {"training_dollars": train, "inference_dollars": serve, "total_dollars": train + serve,
-            "chinchilla_total_dollars": chin_train + chin_serve,
-            "cost_ratio": (train + serve) / (chin_train + chin_serve)}
+    return {
+        "training_dollars": train,
+        "inference_dollars": serve,
+        "total_dollars": train + serve,
+        "chinchilla_total_dollars": chin_train + chin_serve,
+        "cost_ratio": (train + serve) / (chin_train + chin_serve),
+    }

@@ -47,5 +47,7 @@ def kaplan_loss_compute(flops: FloatOrArray) -> FloatOrArray:
 def kaplan_loss_params_tokens(*, params: FloatOrArray, tokens: FloatOrArray) -> FloatOrArray:
     """L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D (eq. 1.5, Table 2 constants)."""
     ratio = KAPLAN_JOINT_ALPHA_N / KAPLAN_JOINT_ALPHA_D
-    inner = np.power(np.divide(KAPLAN_JOINT_N_C, params), ratio) + np.divide(KAPLAN_JOINT_D_C, tokens)
+    inner = np.power(np.divide(KAPLAN_JOINT_N_C, params), ratio) + np.divide(
+        KAPLAN_JOINT_D_C, tokens
+    )
     return np.power(inner, KAPLAN_JOINT_ALPHA_D)

@@ -64,7 +64,9 @@ class ChinchillaFit:
 
     def loss(self, *, params: FloatOrArray, tokens: FloatOrArray) -> FloatOrArray:
         """Predicted loss (nats/token) of N = ``params`` trained on D = ``tokens``."""
-        return self.E + self.A * np.power(params, -self.alpha) + self.B * np.power(tokens, -self.beta)
+        return (
+            self.E + self.A * np.power(params, -self.alpha) + self.B * np.power(tokens, -self.beta)
+        )
 
     @property
     def a(self) -> float:
@@ -77,7 +79,7 @@ class ChinchillaFit:
         return self.alpha / (self.alpha + self.beta)
 
     @property
-    def G(self) -> float:  # noqa: N802 - the paper's symbol
+    def G(self) -> float:
         """G = (alpha A / (beta B))^(1/(alpha+beta)) (Hoffmann et al. 2022, Section 3.3)."""
         return (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
 
@@ -93,8 +95,15 @@ class ChinchillaFit:
 
     def as_dict(self) -> dict[str, Any]:
         """The coefficients as plain JSON-ready values."""
-        return {"name": self.name, "E": self.E, "A": self.A, "B": self.B,
-                "alpha": self.alpha, "beta": self.beta, "source": self.source}
+        return {
+            "name": self.name,
+            "E": self.E,
+            "A": self.A,
+            "B": self.B,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,28 +120,52 @@ class Approach1Allocation:
 
     def as_dict(self) -> dict[str, Any]:
         """The allocation rule as plain JSON-ready values."""
-        return {"name": self.name, "tokens_per_param": self.tokens_per_param,
-                "exponent": self.exponent, "source": self.source}
+        return {
+            "name": self.name,
+            "tokens_per_param": self.tokens_per_param,
+            "exponent": self.exponent,
+            "source": self.source,
+        }
 
 
 Law = ChinchillaFit | Approach1Allocation
 
 BUILTIN_FITS: dict[str, Law] = {
     "hoffmann2022": ChinchillaFit(
-        name="hoffmann2022", E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,
+        name="hoffmann2022",
+        E=1.69,
+        A=406.4,
+        B=410.7,
+        alpha=0.34,
+        beta=0.28,
         source="Hoffmann et al. 2022 (arXiv:2203.15556) Section 3.3 / App. D.2, rounded values",
     ),
     "hoffmann2022-exact": ChinchillaFit(
-        name="hoffmann2022-exact", E=1.6934, A=406.40, B=410.72, alpha=0.33917, beta=0.28491,
+        name="hoffmann2022-exact",
+        E=1.6934,
+        A=406.40,
+        B=410.72,
+        alpha=0.33917,
+        beta=0.28491,
         source="Hoffmann et al. 2022, unrounded values as used by Besiroglu et al. 2024",
     ),
     "epoch2024": ChinchillaFit(
-        name="epoch2024", E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658,
+        name="epoch2024",
+        E=1.8172,
+        A=482.01,
+        B=2085.43,
+        alpha=0.3478,
+        beta=0.3658,
         source="Besiroglu et al. 2024, Chinchilla Scaling: A replication attempt "
         "(arXiv:2404.10102), Table 1",
     ),
     "sardana2024": ChinchillaFit(
-        name="sardana2024", E=1.69, A=406.4, B=410.7, alpha=0.336, beta=0.283,
+        name="sardana2024",
+        E=1.69,
+        A=406.4,
+        B=410.7,
+        alpha=0.336,
+        beta=0.283,
         source="Sardana et al. 2024, Beyond Chinchilla-Optimal (arXiv:2401.00448), code defaults",
     ),
     "approach1": Approach1Allocation(),
@@ -140,7 +173,7 @@ BUILTIN_FITS: dict[str, Law] = {
 
 
 def get_fit(name: str | None = None, *, saved: Mapping[str, ChinchillaFit] | None = None) -> Law:
-    """The coefficient set called ``name`` (default ``epoch2024``): built-in first, then ``saved``."""
+    """The set called ``name`` (default ``epoch2024``): built-in sets first, then ``saved``."""
     key = DEFAULT_FIT if name is None else name
     if key in BUILTIN_FITS:
         return BUILTIN_FITS[key]
@@ -161,8 +194,10 @@ def require_loss_law(law: Law, *, what: str) -> ChinchillaFit:
     """``law`` if it predicts a loss; ``approach1`` cannot answer ``what``."""
     if isinstance(law, ChinchillaFit):
         return law
-    raise CalcError(f"fit {law.name!r} is an allocation rule without a loss law; {what} needs one "
-                    "of the parametric fits (epoch2024, hoffmann2022, ...)")
+    raise CalcError(
+        f"fit {law.name!r} is an allocation rule without a loss law; {what} needs one "
+        "of the parametric fits (epoch2024, hoffmann2022, ...)"
+    )
 
 
 def fit_from_dict(name: str, data: Mapping[str, Any]) -> ChinchillaFit:
@@ -171,7 +206,11 @@ def fit_from_dict(name: str, data: Mapping[str, Any]) -> ChinchillaFit:
     if missing:
         raise CalcError(f"fit {name!r} lacks {', '.join(missing)}; has {sorted(data)}")
     return ChinchillaFit(
-        name=name, E=float(data["E"]), A=float(data["A"]), B=float(data["B"]),
-        alpha=float(data["alpha"]), beta=float(data["beta"]),
+        name=name,
+        E=float(data["E"]),
+        A=float(data["A"]),
+        B=float(data["B"]),
+        alpha=float(data["alpha"]),
+        beta=float(data["beta"]),
         source=str(data.get("source", "user-supplied")),
     )

@@ -60,8 +60,14 @@ def compute_optimal(*, flops: float, fit: Law | str | None = None) -> OptimalPoi
     params = float(optimal_params(law, budget))
     tokens = float(optimal_tokens(law, budget))
     loss = float(law.loss(params=params, tokens=tokens)) if isinstance(law, ChinchillaFit) else None
-    return OptimalPoint(fit=law.name, flops=budget, params=params, tokens=tokens,
-                        tokens_per_param=tokens / params, loss=loss)
+    return OptimalPoint(
+        fit=law.name,
+        flops=budget,
+        params=params,
+        tokens=tokens,
+        tokens_per_param=tokens / params,
+        loss=loss,
+    )
 
 
 def optimal_for_loss_params(law: ChinchillaFit, excess_loss: FloatOrArray) -> FloatOrArray:
@@ -80,5 +86,11 @@ def optimal_for_loss(*, loss: float, fit: Law | str | None = None) -> OptimalPoi
     excess = law.excess_loss(loss)
     params = float(optimal_for_loss_params(law, excess))
     tokens = float(optimal_for_loss_tokens(law, excess))
-    return OptimalPoint(fit=law.name, flops=float(training_flops(params, tokens)), params=params,
-                        tokens=tokens, tokens_per_param=tokens / params, loss=float(loss))
+    return OptimalPoint(
+        fit=law.name,
+        flops=float(training_flops(params, tokens)),
+        params=params,
+        tokens=tokens,
+        tokens_per_param=tokens / params,
+        loss=float(loss),
+    )

@@ -35,8 +35,10 @@ from registry.calc.optimal import (
 )
 
 Array = npt.NDArray[np.float64]
-MOE_NOTE = ("MoE placed by its active parameters; a dense law is only indicative for MoE "
-            "(Krajewski et al. 2024, arXiv:2402.07871)")
+MOE_NOTE = (
+    "MoE placed by its active parameters; a dense law is only indicative for MoE "
+    "(Krajewski et al. 2024, arXiv:2402.07871)"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,24 +73,39 @@ def placement_columns(law: Law, *, params: Array, tokens: Array) -> dict[str, Ar
     flops = training_flops(params, tokens)
     opt_params, opt_tokens = optimal_params(law, flops), optimal_tokens(law, flops)
     columns: dict[str, Array] = {
-        "flops": flops, "tokens_per_param": tokens / params,
-        "optimal_params": opt_params, "optimal_tokens": opt_tokens,
+        "flops": flops,
+        "tokens_per_param": tokens / params,
+        "optimal_params": opt_params,
+        "optimal_tokens": opt_tokens,
         "optimal_tokens_per_param": opt_tokens / opt_params,
         "overtrain_factor": (tokens / params) / (opt_tokens / opt_params),
     }
     nan = np.full(np.shape(flops), np.nan)
     if not isinstance(law, ChinchillaFit):
-        return columns | {key: nan for key in ("loss", "optimal_loss", "loss_gap",
-                                                "flops_for_same_loss", "break_even_inference_tokens")}
+        return columns | {
+            key: nan
+            for key in (
+                "loss",
+                "optimal_loss",
+                "loss_gap",
+                "flops_for_same_loss",
+                "break_even_inference_tokens",
+            )
+        }
     loss = law.loss(params=params, tokens=tokens)
     optimal_loss = law.loss(params=opt_params, tokens=opt_tokens)
     excess = loss - law.E
-    same_loss_flops = training_flops(optimal_for_loss_params(law, excess),
-                                     optimal_for_loss_tokens(law, excess))
+    same_loss_flops = training_flops(
+        optimal_for_loss_params(law, excess), optimal_for_loss_tokens(law, excess)
+    )
     return columns | {
-        "loss": loss, "optimal_loss": optimal_loss, "loss_gap": loss - optimal_loss,
+        "loss": loss,
+        "optimal_loss": optimal_loss,
+        "loss_gap": loss - optimal_loss,
         "flops_for_same_loss": same_loss_flops,
-        "break_even_inference_tokens": break_even_inference_tokens(law, params=params, tokens=tokens),
+        "break_even_inference_tokens": break_even_inference_tokens(
+            law, params=params, tokens=tokens
+        ),
     }
 
 
@@ -98,29 +115,49 @@ def _optional(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def place(*, params: float, tokens: float, active_params: float | None = None,
-          fit: Law | str | None = None, inference_tokens: float | None = None) -> Placement:
+def place(
+    *,
+    params: float,
+    tokens: float,
+    active_params: float | None = None,
+    fit: Law | str | None = None,
+    inference_tokens: float | None = None,
+) -> Placement:
     """Place one model of ``params`` total (``active_params`` for MoE) trained on ``tokens``."""
     law = resolve_law(fit)
     total = require_positive(params, name="params")
-    active = total if active_params is None else require_positive(active_params, name="active_params")
+    active = (
+        total if active_params is None else require_positive(active_params, name="active_params")
+    )
     if active > total:
         raise CalcError(f"active_params {active_params!r} exceeds params {params!r}")
-    cols = placement_columns(law, params=np.asarray(active), tokens=np.asarray(
-        require_positive(tokens, name="tokens")))
+    cols = placement_columns(
+        law, params=np.asarray(active), tokens=np.asarray(require_positive(tokens, name="tokens"))
+    )
     best: InferenceOptimal | None = None
     if inference_tokens is not None:
-        best = inference_optimal(params=active, tokens=float(tokens), fit=law,
-                                 inference_tokens=require_non_negative(inference_tokens,
-                                                                       name="inference_tokens"))
+        best = inference_optimal(
+            params=active,
+            tokens=float(tokens),
+            fit=law,
+            inference_tokens=require_non_negative(inference_tokens, name="inference_tokens"),
+        )
     return Placement(
-        fit=law.name, params=total, active_params=active, tokens=float(tokens),
-        flops=float(cols["flops"]), tokens_per_param=float(cols["tokens_per_param"]),
+        fit=law.name,
+        params=total,
+        active_params=active,
+        tokens=float(tokens),
+        flops=float(cols["flops"]),
+        tokens_per_param=float(cols["tokens_per_param"]),
         loss=_optional(cols["loss"]),
-        optimal={"params": float(cols["optimal_params"]), "tokens": float(cols["optimal_tokens"]),
-                 "tokens_per_param": float(cols["optimal_tokens_per_param"]),
-                 "loss": _optional(cols["optimal_loss"])},
-        overtrain_factor=float(cols["overtrain_factor"]), loss_gap=_optional(cols["loss_gap"]),
+        optimal={
+            "params": float(cols["optimal_params"]),
+            "tokens": float(cols["optimal_tokens"]),
+            "tokens_per_param": float(cols["optimal_tokens_per_param"]),
+            "loss": _optional(cols["optimal_loss"]),
+        },
+        overtrain_factor=float(cols["overtrain_factor"]),
+        loss_gap=_optional(cols["loss_gap"]),
         flops_for_same_loss=_optional(cols["flops_for_same_loss"]),
         break_even_inference_tokens=_optional(cols["break_even_inference_tokens"]),
         inference_optimal=best.as_dict() if best else None,
@@ -135,13 +172,21 @@ def _column(values: Any, *, name: str, length: int | None = None) -> Array:
         array = np.full(length, float(array))
     bad = ~(np.isfinite(array) & (array > 0))
     if bad.any():
-        raise CalcError(f"{name} must be finite numbers > 0; row {int(np.argmax(bad))} "
-                        f"is {array.flat[int(np.argmax(bad))]!r}")
+        raise CalcError(
+            f"{name} must be finite numbers > 0; row {int(np.argmax(bad))} "
+            f"is {float(array.flat[int(np.argmax(bad))])!r}"
+        )
     return array
 
 
-def place_many(params: Any, tokens: Any, *, active_params: Any = None, fit: Law | str | None = None,
-               inference_tokens: Any = None) -> pd.DataFrame:
+def place_many(
+    params: Any,
+    tokens: Any,
+    *,
+    active_params: Any = None,
+    fit: Law | str | None = None,
+    inference_tokens: Any = None,
+) -> pd.DataFrame:
     """Vectorised ``place`` over a table: one row per model, columns as ``placement_columns``.
 
     ``params``/``tokens`` are array-likes (a pandas Series keeps its index); ``active_params`` may
@@ -151,16 +196,30 @@ def place_many(params: Any, tokens: Any, *, active_params: Any = None, fit: Law 
     law = resolve_law(fit)
     index = params.index if isinstance(params, pd.Series) else None
     total = _column(params, name="params")
-    active = total if active_params is None else np.where(
-        np.isnan(np.asarray(active_params, dtype=np.float64)), total,
-        np.asarray(active_params, dtype=np.float64))
+    active = (
+        total
+        if active_params is None
+        else np.where(
+            np.isnan(np.asarray(active_params, dtype=np.float64)),
+            total,
+            np.asarray(active_params, dtype=np.float64),
+        )
+    )
     active = _column(active, name="active_params", length=total.size)
-    cols = placement_columns(law, params=active, tokens=_column(tokens, name="tokens", length=total.size))
-    frame = pd.DataFrame({"fit": law.name, "params": total, "active_params": active, **cols}, index=index)
+    cols = placement_columns(
+        law, params=active, tokens=_column(tokens, name="tokens", length=total.size)
+    )
+    frame = pd.DataFrame(
+        {"fit": law.name, "params": total, "active_params": active, **cols}, index=index
+    )
     if inference_tokens is not None and isinstance(law, ChinchillaFit):
         demand = np.broadcast_to(np.asarray(inference_tokens, dtype=np.float64), total.shape)
         excess = cols["loss"] - law.E
-        best_tokens = inference_optimal_tokens_many(law, excess_loss=excess, inference_tokens=demand)
+        best_tokens = inference_optimal_tokens_many(
+            law, excess_loss=excess, inference_tokens=demand
+        )
         frame["inference_optimal_tokens"] = best_tokens
-        frame["inference_optimal_params"] = params_for_loss(law, excess_loss=excess, tokens=best_tokens)
+        frame["inference_optimal_params"] = params_for_loss(
+            law, excess_loss=excess, tokens=best_tokens
+        )
     return frame

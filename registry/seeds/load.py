@@ -25,7 +25,7 @@ from registry.models import (
     Organization,
 )
 from registry.seeds.changes import ChangeSet, compare
-from registry.seeds.records import Record, TreeRecords
+from registry.seeds.records import Record, TreeRecords, canonical_rows
 
 Progress = Callable[[int, int], None]
 
@@ -100,8 +100,10 @@ def _read_children(
             ]
         )
     for record in models.values():
-        for key in ("input_modalities", "output_modalities", "lineage", "evaluations"):
+        for key in ("input_modalities", "output_modalities"):
             record[key].sort()
+        for key in ("lineage", "evaluations"):
+            record[key] = canonical_rows(record[key])
 
 
 def _value(value: Any) -> Any:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from registry.calc.compute import training_flops
 from registry.models import ARCH_BOOL_FIELDS, ARCH_INT_FIELDS, ARCH_STR_FIELDS, Confidence
 from registry.seeds.numbers import UNDISCLOSED
 from registry.seeds.rules import resolve_source
-from registry.seeds.schema import CLAIM_FIELDS, Claim, FamilyFile, ModelSeed
+from registry.seeds.schema import CLAIM_FIELDS, UNSTATED, Claim, FamilyFile, ModelSeed
 from registry.seeds.validate import SeedTree
 
 ARCH_FIELDS = (*ARCH_INT_FIELDS, *ARCH_BOOL_FIELDS, *ARCH_STR_FIELDS, "mlp_only_layers")
@@ -90,15 +91,15 @@ def model_record(model: ModelSeed, content: FamilyFile) -> Record:
     _derive(record, claims, model)
     _arch_into(record, claims, model, sources, default_url)
     record["claims"] = claims
-    record["lineage"] = sorted(
+    record["lineage"] = canonical_rows(
         [parent.model, parent.relation.value, parent.note] for parent in model.derived_from
     )
-    record["evaluations"] = sorted(
+    record["evaluations"] = canonical_rows(
         [
             e.benchmark,
             e.metric,
-            e.shots,
-            e.chain_of_thought,
+            _stated(e.shots),
+            _stated(e.chain_of_thought),
             e.score,
             resolve_source(e.source, sources),
             e.note,
@@ -106,6 +107,15 @@ def model_record(model: ModelSeed, content: FamilyFile) -> Record:
         for e in model.evaluations
     )
     return record
+
+
+def canonical_rows(rows: Iterable[list[Any]]) -> list[list[Any]]:
+    """Rows in one order whatever their source; None sorts first in any column."""
+    return sorted(rows, key=lambda row: [(value is not None, value) for value in row])
+
+
+def _stated(value: Any) -> Any:
+    return None if value == UNSTATED else value
 
 
 def _claim_into(

@@ -129,6 +129,10 @@ def _check_architecture(model: ModelSeed, add: Any) -> None:
         add(("experts_per_token",), f"experts_per_token ({top_k}) exceeds experts ({experts})")
     if model.arch is not None:
         _check_arch_spec(model, add)
+    parents = [parent.model for parent in model.derived_from]
+    for number, parent in enumerate(parents):
+        if parent in parents[:number]:
+            add(("derived_from", number, "model"), f"{parent!r} is listed twice as a parent")
 
 
 def _check_arch_spec(model: ModelSeed, add: Any) -> None:

@@ -26,6 +26,8 @@ Slug = Annotated[
 ]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 Undisclosed = Literal["undisclosed"]
+Unstated = Literal["unstated"]
+UNSTATED = "unstated"
 
 # Fields computed here from others; typing them into a seed is an error with its own message.
 DERIVED_FIELDS = {
@@ -64,6 +66,25 @@ PositiveInt = Annotated[int, BeforeValidator(parse_count, json_schema_input_type
 NonNegativeInt = Annotated[
     int,
     BeforeValidator(lambda v: parse_count(v, allow_zero=True), json_schema_input_type=int | str),
+]
+
+Shots = Annotated[
+    int | Unstated,
+    BeforeValidator(
+        lambda v: v if v == UNSTATED else parse_count(v, allow_zero=True),
+        json_schema_input_type=int | str,
+    ),
+]
+
+
+def _bool_or_unstated(value: Any) -> Any:
+    if value == UNSTATED or isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true, false or 'unstated'; got {value!r}")
+
+
+ChainOfThought = Annotated[
+    bool | Unstated, BeforeValidator(_bool_or_unstated, json_schema_input_type=bool | str)
 ]
 
 V = TypeVar("V")
@@ -135,8 +156,10 @@ class EvaluationSeed(Strict):
     benchmark: Text
     score: float = Field(ge=0)
     metric: Text = "accuracy"
-    shots: NonNegativeInt = Field(description="0 = zero-shot, k = k-shot.")
-    chain_of_thought: bool = False
+    shots: Shots = Field(
+        description="0 = zero-shot, k = k-shot; 'unstated' when the source does not say."
+    )
+    chain_of_thought: ChainOfThought = False
     source: str
     note: str | None = None
 

@@ -1,0 +1,32 @@
+"""``/api/v1/compare``: models side by side."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from registry import views
+from registry.api.caching import cached_json
+from registry.api.deps import SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["compare"])
+
+
+@router.get("/compare")
+def compare(
+    request: Request,
+    session: SessionDep,
+    models: Annotated[
+        str,
+        Query(
+            max_length=800,
+            description="2 to 8 model slugs separated by commas.",
+            examples=["mixtral-8x7b,llama-3.1-8b"],
+        ),
+    ],
+    fit: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The fields side by side, which differ, and each model's placement."""
+    slugs = models.split(",")
+    return cached_json(request, session, lambda: views.compare(session, slugs=slugs, fit=fit))
