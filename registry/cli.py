@@ -9,6 +9,7 @@ from rich.console import Console
 
 from registry import cli_seeds
 from registry.cli_calc import calc_app, fit
+from registry.cli_probe import probe
 from registry.config import get_settings
 from registry.errors import RegistryError
 
@@ -30,6 +31,7 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(calc_app, name="calc")
 app.command("fit")(fit)
+app.command("probe")(probe)
 
 
 @db_app.command("upgrade")

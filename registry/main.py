@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
-from registry.api import compare, families, models
-from registry.api.caching import ResponseCache
+from registry import web
+from registry.api import compare, families, models, probe_runs
+from registry.cache import RevisionCache, revision_reader
 from registry.config import Settings, get_settings
 from registry.db import create_db_engine
 from registry.errors import RegistryError
+
+# Reads that depend only on the URL and the loaded seeds; probe runs change without a seed load.
+CACHED_PREFIXES = ("/api/v1/",)
+UNCACHED = ("/probe-runs",)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -23,9 +29,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.resolved_database_url)
-    app.state.response_cache = ResponseCache()
+    app.add_middleware(
+        RevisionCache,
+        revision=revision_reader(app.state.engine),
+        prefixes=CACHED_PREFIXES,
+        exclude=UNCACHED,
+    )
     for router in (models.router, families.router, compare.router):
         app.include_router(router)
+    app.include_router(probe_runs.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
     @app.exception_handler(RegistryError)
     async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from registry import views
-from registry.api.caching import cached_json
 from registry.api.deps import SessionDep
+from registry.api.responses import json_response
 
 router = APIRouter(prefix="/api/v1", tags=["compare"])
 
 
 @router.get("/compare")
 def compare(
-    request: Request,
     session: SessionDep,
     models: Annotated[
         str,
@@ -29,4 +28,4 @@ def compare(
 ) -> Response:
     """The fields side by side, which differ, and each model's placement."""
     slugs = models.split(",")
-    return cached_json(request, session, lambda: views.compare(session, slugs=slugs, fit=fit))
+    return json_response(views.compare(session, slugs=slugs, fit=fit))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from registry import exports, queries, views
-from registry.api.caching import cached_json
 from registry.api.deps import SessionDep
+from registry.api.responses import json_response
 from registry.filters import MAX_LIMIT, ModelFilters
-from registry.models import ModelsPublic
+from registry.models import ModelPublic, ModelsPublic
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
 Filters = Annotated[ModelFilters, Query()]
@@ -24,16 +24,16 @@ Fit = Annotated[
 
 
 @router.get("/models", response_model=ModelsPublic)
-def list_models(request: Request, session: SessionDep, filters: Filters) -> Response:
+def list_models(session: SessionDep, filters: Filters) -> Response:
     """Models matching every filter given, a page at a time, with the total count."""
-    return cached_json(request, session, lambda: views.model_table(session, filters))
+    return json_response(views.model_table(session, filters))
 
 
-def _all_matching(session: SessionDep, filters: ModelFilters) -> list[object]:
+def _all_matching(session: SessionDep, filters: ModelFilters) -> list[ModelPublic]:
     """Every matching model for an export (limit and offset apply only when given)."""
     if {"limit", "offset"} & filters.model_fields_set:
-        return list(queries.list_models(session, filters=filters)[0])
-    rows: list[object] = []
+        return queries.list_models(session, filters=filters)[0]
+    rows: list[ModelPublic] = []
     while True:
         page = filters.model_copy(update={"limit": MAX_LIMIT, "offset": len(rows)})
         data, count = queries.list_models(session, filters=page)
@@ -43,34 +43,26 @@ def _all_matching(session: SessionDep, filters: ModelFilters) -> list[object]:
 
 
 @router.get("/models.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def export_csv(request: Request, session: SessionDep, filters: Filters) -> Response:
+def export_csv(session: SessionDep, filters: Filters) -> Response:
     """The matching models as CSV (every match unless limit/offset are given)."""
-    return cached_json(
-        request,
-        session,
-        lambda: _all_matching(session, filters),
-        media_type="text/csv",
-        render=exports.to_csv,
-    )  # type: ignore[arg-type]
+    return Response(exports.to_csv(_all_matching(session, filters)), media_type="text/csv")
 
 
 @router.get("/models.json", response_class=Response)
-def export_json(request: Request, session: SessionDep, filters: Filters) -> Response:
+def export_json(session: SessionDep, filters: Filters) -> Response:
     """The matching models as a JSON array of flat records."""
-    return cached_json(
-        request, session, lambda: _all_matching(session, filters), render=exports.to_json
-    )  # type: ignore[arg-type]
+    body = exports.to_json(_all_matching(session, filters))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/models/{slug}")
-def get_model(request: Request, session: SessionDep, slug: Slug, fit: Fit = None) -> Response:
+def get_model(session: SessionDep, slug: Slug, fit: Fit = None) -> Response:
     """Everything about one model: sources, lineage, evaluations, derived values, placement."""
-    return cached_json(request, session, lambda: views.model_detail(session, slug=slug, fit=fit))
+    return json_response(views.model_detail(session, slug=slug, fit=fit))
 
 
 @router.get("/models/{slug}/placement")
 def get_placement(
-    request: Request,
     session: SessionDep,
     slug: Slug,
     fit: Fit = None,
@@ -79,14 +71,7 @@ def get_placement(
     ] = None,
 ) -> Response:
     """The model against the compute-optimal and, given a demand, inference-optimal frontiers."""
-
-    def build() -> object:
-        (model,) = queries.models_by_slug(session, slugs=[slug])
-        placement = views.placement_of(model, fit=fit, inference_tokens=inference_tokens)
-        return {
-            "model": slug,
-            "placement": placement,
-            "sentence": views.placement_sentence(model, placement),
-        }
-
-    return cached_json(request, session, build)
+    (model,) = queries.models_by_slug(session, slugs=[slug])
+    placement = views.placement_of(model, fit=fit, inference_tokens=inference_tokens)
+    sentence = views.placement_sentence(model, placement)
+    return json_response({"model": slug, "placement": placement, "sentence": sentence})

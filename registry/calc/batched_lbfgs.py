@@ -85,15 +85,26 @@ def _line_search(
     return new_x, new_f, new_g, ~pending, evaluations
 
 
-def batched_lbfgs(fun: BatchedFunction, x0: Array, *, max_iterations: int = 1000) -> BatchResult:
-    """Minimise K independent problems from the rows of ``x0`` (K, n)."""
+def batched_lbfgs(
+    fun: BatchedFunction,
+    x0: Array,
+    *,
+    max_iterations: int = 1000,
+    ftol: float = FTOL,
+    gtol: float = GTOL,
+) -> BatchResult:
+    """Minimise K independent problems from the rows of ``x0`` (K, n).
+
+    A problem stops when its relative reduction of f falls to ``ftol``, its largest gradient
+    component to ``gtol``, or its line search fails (scipy L-BFGS-B's tests).
+    """
     count, size = x0.shape
     x = x0.astype(np.float64).copy()
     value, grad = fun(x, np.arange(count))
     s_hist, y_hist = np.zeros((MEMORY, count, size)), np.zeros((MEMORY, count, size))
     rho, gamma = np.zeros((MEMORY, count)), np.ones(count)
     iterations, evaluations = np.zeros(count, dtype=np.intp), np.ones(count, dtype=np.intp)
-    active = np.flatnonzero(np.abs(grad).max(axis=1) > GTOL)
+    active = np.flatnonzero(np.abs(grad).max(axis=1) > gtol)
     for iteration in range(max_iterations):
         if active.size == 0:
             break
@@ -129,6 +140,6 @@ def batched_lbfgs(fun: BatchedFunction, x0: Array, *, max_iterations: int = 1000
         x[active], value[active], grad[active] = new_x, new_f, new_g
         iterations[active] += 1
         evaluations[active] += used
-        finished = ~moved | (reduction <= FTOL) | (np.abs(new_g).max(axis=1) <= GTOL)
+        finished = ~moved | (reduction <= ftol) | (np.abs(new_g).max(axis=1) <= gtol)
         active = active[~finished]
     return BatchResult(x=x, fun=value, iterations=iterations, evaluations=evaluations)

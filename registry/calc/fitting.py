@@ -25,6 +25,11 @@ from registry.calc.laws import ChinchillaFit
 
 Array = npt.NDArray[np.float64]
 
+# Tight tolerances for refinement: the objective is ~1e-3 and its valley flat, so scipy's defaults
+# (relative to max(|f|, 1)) stop early, the pathology Besiroglu et al. 2024 found in Hoffmann's
+# fit; bootstrap refits start at the optimum and would barely move.
+POLISH_FTOL = 1e-15
+POLISH_GTOL = 1e-12
 POLISHED_STARTS = 8  # best candidates refined one by one to tight tolerances
 MIN_RUNS = 6  # more runs than the five coefficients
 
@@ -122,7 +127,7 @@ def polish(theta: Array, runs: Runs) -> tuple[Array, float]:
         theta,
         jac=True,
         method="L-BFGS-B",
-        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-12},
+        options={"maxiter": 5000, "ftol": POLISH_FTOL, "gtol": POLISH_GTOL},
     )
     return result.x, float(result.fun)
 
@@ -147,6 +152,9 @@ def _bootstrap(
     batch = batched_lbfgs(
         lambda x, rows: objective_and_gradient(x, runs, weights=counts[rows]),
         np.repeat(best[None, :], resamples, axis=0),
+        max_iterations=5000,
+        ftol=POLISH_FTOL,
+        gtol=POLISH_GTOL,
     )
     draws = _columns([_coefficients(theta) for theta in batch.x])
     tail = 100 * (1 - confidence) / 2

@@ -30,8 +30,23 @@ ROUTED_EXPERT = re.compile(r"\.experts\.")  # not ".shared_experts." nor ".share
 LAYER_INDEX = re.compile(r"(?:^|\.)layers\.(\d+)\.")
 # Tensors stored in checkpoints that transformers registers as buffers, not parameters.
 BUFFER_SUFFIXES = ("rotary_emb.inv_freq", "e_score_correction_bias", "attn.masked_bias")
-DTYPE_BYTES = {"F64": 8, "I64": 8, "U64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2, "BF16": 2,
-               "I16": 2, "U16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "I8": 1, "U8": 1, "BOOL": 1}
+DTYPE_BYTES = {
+    "F64": 8,
+    "I64": 8,
+    "U64": 8,
+    "F32": 4,
+    "I32": 4,
+    "U32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I16": 2,
+    "U16": 2,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
+    "I8": 1,
+    "U8": 1,
+    "BOOL": 1,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,8 +86,9 @@ def read_config(model_dir: Path) -> dict[str, Any]:
         raise CheckpointError(f"model directory {str(model_dir)!r} does not exist")
     path = model_dir / "config.json"
     if not path.is_file():
-        raise CheckpointError(f"{str(model_dir)!r} has no config.json: is it a Hugging Face "
-                              "checkpoint directory?")
+        raise CheckpointError(
+            f"{str(model_dir)!r} has no config.json: is it a Hugging Face checkpoint directory?"
+        )
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -104,8 +120,11 @@ def read_header(path: Path) -> list[TensorInfo]:
             header = json.loads(handle.read(length))
     except (OSError, struct.error, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{str(path)!r} is not a readable safetensors file: {exc}") from None
-    return [TensorInfo(name=name, dtype=str(spec["dtype"]), shape=tuple(spec["shape"]))
-            for name, spec in header.items() if name != "__metadata__"]
+    return [
+        TensorInfo(name=name, dtype=str(spec["dtype"]), shape=tuple(spec["shape"]))
+        for name, spec in header.items()
+        if name != "__metadata__"
+    ]
 
 
 def _is_mtp(name: str, layers: int) -> bool:
@@ -132,8 +151,9 @@ def _idle(routed: int, arch: Architecture) -> int:
     return routed * (arch.experts - arch.experts_per_token) // arch.experts
 
 
-def _census_from_headers(config: Mapping[str, Any], arch: Architecture | None,
-                         tensors: list[TensorInfo], files: int) -> ParamCensus:
+def _census_from_headers(
+    config: Mapping[str, Any], arch: Architecture | None, tensors: list[TensorInfo], files: int
+) -> ParamCensus:
     layers = int(config.get("num_hidden_layers") or 0)
     kept, mtp, buffers = [], 0, 0
     for tensor in tensors:
@@ -147,21 +167,36 @@ def _census_from_headers(config: Mapping[str, Any], arch: Architecture | None,
     routed = sum(t.numel for t in kept if ROUTED_EXPERT.search(t.name))
     model_type = config.get("model_type")
     if routed and (arch is None or not arch.experts):
-        raise CannotCount(f"model_type {model_type!r} has routed-expert tensors but its config "
-                          "gives no expert count the counter understands")
-    notes = [] if arch else [f"model_type {model_type!r} is not known to the calculator: "
-                             "counted from the safetensors headers as a dense model"]
+        raise CannotCount(
+            f"model_type {model_type!r} has routed-expert tensors but its config "
+            "gives no expert count the counter understands"
+        )
+    notes = (
+        []
+        if arch
+        else [
+            f"model_type {model_type!r} is not known to the calculator: "
+            "counted from the safetensors headers as a dense model"
+        ]
+    )
     idle = _idle(routed, arch) if arch and routed else 0
     if arch and arch.experts and not routed:
         formula = count_params(arch)
         idle = formula.total - formula.active
         notes.append("no tensor name holds '.experts.': the idle experts come from the config")
     return ParamCensus(
-        total=total, active=total - idle, routed_expert=routed,
+        total=total,
+        active=total - idle,
+        routed_expert=routed,
         experts=arch.experts if arch else 0,
-        experts_per_token=arch.experts_per_token if arch else 0, source="safetensors",
-        model_type=model_type, checkpoint_dtype=_dominant_dtype(kept), files=files,
-        excluded_mtp=mtp, excluded_buffers=buffers, notes=notes + _cross_check(arch, total),
+        experts_per_token=arch.experts_per_token if arch else 0,
+        source="safetensors",
+        model_type=model_type,
+        checkpoint_dtype=_dominant_dtype(kept),
+        files=files,
+        excluded_mtp=mtp,
+        excluded_buffers=buffers,
+        notes=notes + _cross_check(arch, total),
     )
 
 
@@ -172,8 +207,10 @@ def _cross_check(arch: Architecture | None, total: int) -> list[str]:
     formula = count_params(arch).total
     if formula == total:
         return []
-    return [f"config.json formula gives {formula} parameters, the headers {total} "
-            f"({(formula - total) / total:+.2%}); the headers are used"]
+    return [
+        f"config.json formula gives {formula} parameters, the headers {total} "
+        f"({(formula - total) / total:+.2%}); the headers are used"
+    ]
 
 
 def count_checkpoint(model_dir: Path) -> ParamCensus:
@@ -188,12 +225,20 @@ def count_checkpoint(model_dir: Path) -> ParamCensus:
         try:
             arch = architecture_from_hf_config(config)
         except ConfigError as exc:
-            raise CannotCount(f"cannot count {str(model_dir)!r}: {exc}, and it has no "
-                              "safetensors files to count from") from None
+            raise CannotCount(
+                f"cannot count {str(model_dir)!r}: {exc}, and it has no "
+                "safetensors files to count from"
+            ) from None
     counts = count_params(arch)
     return ParamCensus(
-        total=counts.total, active=counts.active, routed_expert=0, experts=arch.experts,
-        experts_per_token=arch.experts_per_token, source="config",
-        model_type=config.get("model_type"), checkpoint_dtype=None, files=0,
+        total=counts.total,
+        active=counts.active,
+        routed_expert=0,
+        experts=arch.experts,
+        experts_per_token=arch.experts_per_token,
+        source="config",
+        model_type=config.get("model_type"),
+        checkpoint_dtype=None,
+        files=0,
         notes=["no safetensors files: counted from config.json with the calculator's formula"],
     )

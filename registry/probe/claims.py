@@ -16,8 +16,18 @@ from registry.models import Model, ProbeRunBase
 TOLERANCE = 0.01  # the rule: flag each difference over 1 %
 # Registry column -> the probe's name for the same value (architecture fields share names).
 COMPARED_FIELDS = (
-    "total_params", "active_params", "experts", "experts_per_token", "layers", "hidden_size",
-    "vocab_size", "attention_heads", "kv_heads", "head_dim", "ffn_size", "moe_ffn_size",
+    "total_params",
+    "active_params",
+    "experts",
+    "experts_per_token",
+    "layers",
+    "hidden_size",
+    "vocab_size",
+    "attention_heads",
+    "kv_heads",
+    "head_dim",
+    "ffn_size",
+    "moe_ffn_size",
     "context_length",
 )
 
@@ -50,8 +60,13 @@ class MeasuredVsClaimed:
 
 def _check(field: str, measured: float, claimed: float) -> ClaimCheck:
     difference = (measured - claimed) / claimed if claimed else float(measured != claimed)
-    return ClaimCheck(field=field, measured=measured, claimed=claimed,
-                      difference=round(difference, 6), matches=abs(difference) <= TOLERANCE)
+    return ClaimCheck(
+        field=field,
+        measured=measured,
+        claimed=claimed,
+        difference=round(difference, 6),
+        matches=abs(difference) <= TOLERANCE,
+    )
 
 
 def _measured_value(measured: Mapping[str, Any], field: str) -> Any:
@@ -75,8 +90,11 @@ def compare_claims(measured: Mapping[str, Any], model: Model) -> MeasuredVsClaim
         if value is not None and claim is not None and not isinstance(value, bool):
             checks.append(_check(field, value, claim))
     return MeasuredVsClaimed(
-        model=model.slug, tolerance=TOLERANCE, matches=all(c.matches for c in checks),
-        summary=summary_sentence(measured, model), checks=checks,
+        model=model.slug,
+        tolerance=TOLERANCE,
+        matches=all(c.matches for c in checks),
+        summary=summary_sentence(measured, model),
+        checks=checks,
     )
 
 

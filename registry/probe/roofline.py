@@ -51,25 +51,42 @@ def gpu_key(device_name: str) -> str | None:
     return None
 
 
-def roofline(arch: Architecture, *, device_name: str, dtype: str, batch: int,
-             prompt_tokens: int, new_tokens: int, decode_tokens_per_s: float,
-             prefill_tokens_per_s: float) -> Roofline:
+def roofline(
+    arch: Architecture,
+    *,
+    device_name: str,
+    dtype: str,
+    batch: int,
+    prompt_tokens: int,
+    new_tokens: int,
+    decode_tokens_per_s: float,
+    prefill_tokens_per_s: float,
+) -> Roofline:
     """MBU and MFU of a run on ``device_name`` (one GPU's peaks; the model on that GPU)."""
     key = gpu_key(device_name)
     if key is None:
         known = ", ".join(sorted(GPU_PEAKS))
-        return Roofline(gpu=None, note=f"no peak figures for GPU {device_name!r} (known: {known}): "
-                                       "no MBU or MFU")
+        return Roofline(
+            gpu=None,
+            note=f"no peak figures for GPU {device_name!r} (known: {known}): no MBU or MFU",
+        )
     peaks = GPU_PEAKS[key]
     # The cache grows from the prompt to prompt + new tokens: read its mean length each step.
     decode_context = prompt_tokens + new_tokens // 2
     decode_ceiling = decode_ceiling_tokens_per_s(
-        arch, bandwidth_bytes_per_s=peaks["bandwidth_bytes_per_s"], context_tokens=decode_context,
-        batch_size=batch, weights_dtype=dtype)
+        arch,
+        bandwidth_bytes_per_s=peaks["bandwidth_bytes_per_s"],
+        context_tokens=decode_context,
+        batch_size=batch,
+        weights_dtype=dtype,
+    )
     prefill_ceiling = prefill_ceiling_tokens_per_s(
-        arch, peak_flops_per_s=peaks["peak_flops_per_s"], context_tokens=prompt_tokens // 2)
+        arch, peak_flops_per_s=peaks["peak_flops_per_s"], context_tokens=prompt_tokens // 2
+    )
     return Roofline(
-        gpu=key, decode_ceiling_tokens_per_s=decode_ceiling,
-        prefill_ceiling_tokens_per_s=prefill_ceiling, mbu=decode_tokens_per_s / decode_ceiling,
+        gpu=key,
+        decode_ceiling_tokens_per_s=decode_ceiling,
+        prefill_ceiling_tokens_per_s=prefill_ceiling,
+        mbu=decode_tokens_per_s / decode_ceiling,
         mfu=prefill_tokens_per_s / prefill_ceiling,
     )

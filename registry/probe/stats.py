@@ -8,6 +8,7 @@ measured runs are summarised: warm-ups are never passed in.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,8 +24,10 @@ class RunTiming:
 
     def __post_init__(self) -> None:
         if len(self.token_times_s) < 2:
-            raise ValueError(f"a run needs at least 2 generated tokens to time decoding, got "
-                             f"{len(self.token_times_s)}")
+            raise ValueError(
+                f"a run needs at least 2 generated tokens to time decoding, got "
+                f"{len(self.token_times_s)}"
+            )
 
     @property
     def ttft_s(self) -> float:
@@ -34,7 +37,7 @@ class RunTiming:
     def gaps_s(self) -> list[float]:
         """Inter-token latencies after the first token."""
         times = self.token_times_s
-        return [b - a for a, b in zip(times, times[1:], strict=False)]
+        return [b - a for a, b in itertools.pairwise(times)]
 
     @property
     def tpot_s(self) -> float:
@@ -67,9 +70,12 @@ def summarise(runs: Sequence[RunTiming], *, batch: int, prompt_tokens: int) -> S
     tpot = float(np.median([run.tpot_s for run in runs]))
     gaps = np.array([gap for run in runs for gap in run.gaps_s])
     return ServingMetrics(
-        ttft_s=ttft, prefill_tokens_per_s=batch * prompt_tokens / ttft,
-        decode_tokens_per_s=float(np.median([batch / run.tpot_s for run in runs])), tpot_s=tpot,
+        ttft_s=ttft,
+        prefill_tokens_per_s=batch * prompt_tokens / ttft,
+        decode_tokens_per_s=float(np.median([batch / run.tpot_s for run in runs])),
+        tpot_s=tpot,
         token_latency_p50_s=float(np.percentile(gaps, 50)),
         token_latency_p99_s=float(np.percentile(gaps, 99)),
-        runs=len(runs), measured_tokens=int(gaps.size),
+        runs=len(runs),
+        measured_tokens=int(gaps.size),
     )

@@ -26,7 +26,9 @@ def record_run(session: Session, run: ProbeRunCreate) -> ProbeRun:
     model = get_model(session, slug=run.model_slug) if run.model_slug else None
     if model is not None:
         values["claims"] = compare_claims(values, model).as_dict()
-    row = ProbeRun(**values, model_id=model.id if model else None, created_at=dt.datetime.now(dt.UTC))
+    row = ProbeRun(
+        **values, model_id=model.id if model else None, created_at=dt.datetime.now(dt.UTC)
+    )
     session.add(row)
     session.commit()
     session.refresh(row)
@@ -46,9 +48,11 @@ def list_probe_runs(
     where = ProbeRun.model_slug == model_slug
     count = session.exec(select(sa.func.count()).select_from(ProbeRun).where(where)).one()
     rows = session.exec(
-        select(ProbeRun).where(where)
+        select(ProbeRun)
+        .where(where)
         .order_by(ProbeRun.created_at.desc(), ProbeRun.id.desc())  # type: ignore[union-attr]
-        .limit(limit).offset(offset)
+        .limit(limit)
+        .offset(offset)
     ).all()
     return [public_run(row) for row in rows], count
 

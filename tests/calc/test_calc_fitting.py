@@ -31,8 +31,11 @@ def synthetic_runs(*, noise: float, seed: int = 1, max_params: float = 1e10):
 def test_start_grid_is_hoffmanns_4500_starts() -> None:
     grid = start_grid()
     assert grid.shape == (4500, 5)
-    for column, values in zip(grid.T, ([0, 5, 10, 15, 20, 25],) * 2 + ([-1, -0.5, 0, 0.5, 1],)
-                              + ([0, 0.5, 1, 1.5, 2],) * 2, strict=True):
+    for column, values in zip(
+        grid.T,
+        ([0, 5, 10, 15, 20, 25],) * 2 + ([-1, -0.5, 0, 0.5, 1],) + ([0, 0.5, 1, 1.5, 2],) * 2,
+        strict=True,
+    ):
         assert sorted(set(column)) == values
     assert len({tuple(row) for row in grid}) == 4500
 
@@ -45,8 +48,10 @@ def test_gradient_matches_finite_differences() -> None:
     for i in range(5):
         step = np.zeros_like(theta)
         step[:, i] = 1e-6
-        numeric = (objective_and_gradient(theta + step, runs)[0]
-                   - objective_and_gradient(theta - step, runs)[0]) / 2e-6
+        numeric = (
+            objective_and_gradient(theta + step, runs)[0]
+            - objective_and_gradient(theta - step, runs)[0]
+        ) / 2e-6
         assert gradient[:, i] == pytest.approx(numeric, rel=1e-5, abs=1e-10)
 
 
@@ -73,7 +78,7 @@ def test_recovers_known_constants_from_noisy_runs_and_extrapolates() -> None:
     law = get_fit("epoch2024")
     params, tokens, loss = synthetic_runs(noise=0.002, max_params=1e9)
     fitted = fit_law(params=params, tokens=tokens, loss=loss)
-    assert fitted.E == pytest.approx(law.E, rel=0.01)
+    assert pytest.approx(law.E, rel=0.01) == fitted.E
     assert fitted.alpha == pytest.approx(law.alpha, rel=0.05)
     assert fitted.beta == pytest.approx(law.beta, rel=0.05)
     # A run 30x larger than any fitted one: the fit predicts its loss within 0.5%.
@@ -92,8 +97,14 @@ def chinchilla() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def chinchilla_fit(chinchilla: pd.DataFrame) -> FitResult:
-    return fit_law(params=chinchilla["Model Size"], tokens=chinchilla["tokens"],
-                   loss=chinchilla["loss"], exclude_top_loss=5, bootstrap=40, seed=0)
+    return fit_law(
+        params=chinchilla["Model Size"],
+        tokens=chinchilla["tokens"],
+        loss=chinchilla["loss"],
+        exclude_top_loss=5,
+        bootstrap=40,
+        seed=0,
+    )
 
 
 @needs_chinchilla
@@ -101,11 +112,11 @@ def test_chinchilla_fit_reproduces_epochs_replication(chinchilla_fit: FitResult)
     # Besiroglu et al. 2024 (arXiv:2404.10102) Table 1: E=1.8172, A=482.01, B=2085.43,
     # alpha=0.3478, beta=0.3658 on the same 240 runs (5 highest-loss of 245 dropped).
     assert chinchilla_fit.runs_used == 240 and chinchilla_fit.runs_excluded == 5
-    assert chinchilla_fit.E == pytest.approx(1.8172, rel=1e-3)
+    assert pytest.approx(1.8172, rel=1e-3) == chinchilla_fit.E
     assert chinchilla_fit.alpha == pytest.approx(0.3478, rel=0.01)
     assert chinchilla_fit.beta == pytest.approx(0.3658, rel=0.01)
-    assert chinchilla_fit.A == pytest.approx(482.01, rel=0.02)
-    assert chinchilla_fit.B == pytest.approx(2085.43, rel=0.04)
+    assert pytest.approx(482.01, rel=0.02) == chinchilla_fit.A
+    assert pytest.approx(2085.43, rel=0.04) == chinchilla_fit.B
     # The summed-Huber minimum: our optimum is at least as good as Epoch's published point.
     epoch = get_fit("epoch2024")
     assert chinchilla_fit.objective <= _objective_at(epoch, chinchilla_fit)
@@ -118,8 +129,11 @@ def test_chinchilla_fit_reproduces_epochs_replication(chinchilla_fit: FitResult)
 def _objective_at(law, fitted: FitResult) -> float:
     frame = pd.read_csv(CHINCHILLA_CSV).sort_values("loss", kind="stable").iloc[:-5]
     tokens = tokens_from_flops(params=frame["Model Size"], flops=frame["Training FLOP"])
-    runs = Runs.from_arrays(params=frame["Model Size"].to_numpy(), tokens=np.asarray(tokens),
-                            loss=frame["loss"].to_numpy())
+    runs = Runs.from_arrays(
+        params=frame["Model Size"].to_numpy(),
+        tokens=np.asarray(tokens),
+        loss=frame["loss"].to_numpy(),
+    )
     theta = np.array([[np.log(law.A), np.log(law.B), np.log(law.E), law.alpha, law.beta]])
     return float(objective_and_gradient(theta, runs)[0][0])
 
@@ -140,7 +154,9 @@ def test_fit_on_small_runs_extrapolates_to_the_largest(chinchilla: pd.DataFrame)
     runs = chinchilla.sort_values("loss", kind="stable").iloc[:-5]
     small, large = runs[runs["Training FLOP"] < 1e21], runs[runs["Training FLOP"] >= 1e21]
     fitted = fit_law(params=small["Model Size"], tokens=small["tokens"], loss=small["loss"])
-    predicted = fitted.law.loss(params=large["Model Size"].to_numpy(), tokens=large["tokens"].to_numpy())
+    predicted = fitted.law.loss(
+        params=large["Model Size"].to_numpy(), tokens=large["tokens"].to_numpy()
+    )
     errors = np.abs(predicted / large["loss"].to_numpy() - 1)
     assert len(large) >= 20
     assert np.median(errors) < 0.015 and errors.max() < 0.04

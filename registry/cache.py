@@ -1,0 +1,153 @@
+"""Responses cached by the data's revision, with ETags and 304s: an ASGI middleware.
+
+Every public read is a pure function of its URL and the loaded data, so a successful GET is kept,
+keyed by the data revision (``dataset_revision``, changed by every seed load that changes data) and
+the URL. The ETag is built from the same two, so every server process gives the same ETag for the
+same data, and a client that sends it back gets a 304. A seed load changes the revision and so every
+key: nothing stale is served, and no process needs telling. Only the revision lookup, one indexed
+single-row read, runs on a cache hit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from threading import Lock
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CACHE_CONTROL = b"public, max-age=60"
+CACHE_ENTRIES = 4096
+MAX_CACHED_BODY = 4 * 1024 * 1024  # bytes; bigger answers are served but not kept
+REVISION_SQL = sa.text("SELECT revision FROM dataset_revision WHERE id = 1")
+
+
+class LRU:
+    """A bounded, thread-safe least-recently-used map."""
+
+    def __init__(self, entries: int = CACHE_ENTRIES) -> None:
+        self._entries = entries
+        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._entries:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def revision_reader(engine: Engine) -> Callable[[], str]:
+    """A function returning the current data revision ('empty' before any load)."""
+
+    def read() -> str:
+        with engine.connect() as connection:
+            return connection.execute(REVISION_SQL).scalar() or "empty"
+
+    return read
+
+
+def etag_for(revision: str, path: str, query: bytes) -> bytes:
+    digest = hashlib.sha256(path.encode() + b"?" + query).hexdigest()[:16]
+    return f'W/"{revision}-{digest}"'.encode()
+
+
+class RevisionCache:
+    """Cache successful GET responses under ``prefixes`` by data revision and URL (HEAD and
+    writes pass through)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        revision: Callable[[], str],
+        prefixes: tuple[str, ...] = ("/",),
+        exclude: tuple[str, ...] = (),
+        store: LRU | None = None,
+    ) -> None:
+        self.app = app
+        self.revision = revision
+        self.prefixes = prefixes
+        self.exclude = exclude
+        self.store = store or LRU()
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return False
+        path: str = scope["path"]
+        return path.startswith(self.prefixes) and not any(part in path for part in self.exclude)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        revision = self.revision()
+        etag = etag_for(revision, scope["path"], scope["query_string"])
+        key = etag.decode() + "|" + _header(scope, b"accept").decode("latin-1")
+        not_modified = _matches(_header(scope, b"if-none-match"), etag)
+        cached = self.store.get(key)
+        if cached is not None:
+            headers, body = cached
+            await _reply(send, 304 if not_modified else 200, headers, b"" if not_modified else body)
+            return
+        status, headers, body = await _capture(self.app, scope, receive)
+        if status == 200:
+            headers = [h for h in headers if h[0] not in (b"etag", b"cache-control")]
+            headers += [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
+            if len(body) <= MAX_CACHED_BODY:
+                self.store.put(key, (headers, body))
+            if not_modified:
+                await _reply(send, 304, headers, b"")
+                return
+        await _reply(send, status, headers, body)
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+def _matches(header: bytes, etag: bytes) -> bool:
+    return any(tag.strip() in (etag, b"*") for tag in header.split(b",")) if header else False
+
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[Any], bytes]:
+    """Run ``app`` and collect its whole response."""
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def collect(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, collect)
+    return start["status"], list(start.get("headers", [])), b"".join(chunks)
+
+
+async def _reply(send: Send, status: int, headers: list[Any], body: bytes) -> None:
+    if status == 304:
+        headers = [h for h in headers if h[0] not in (b"content-length", b"content-type")]
+    else:
+        headers = [h for h in headers if h[0] != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

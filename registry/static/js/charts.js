@@ -1,0 +1,48 @@
+// Redraw each server-rendered chart with vega-embed, adding hover tooltips.
+// Strict-CSP friendly: the spec is read from a JSON data block, Vega expressions run through its
+// interpreter (no eval), and vega-embed's and vega-tooltip's injected styles are turned off
+// (site.css carries them instead).
+"use strict";
+
+(function () {
+  function enhance(figure) {
+    var block = figure.querySelector("script.chart-spec");
+    var view = figure.querySelector(".chart-view");
+    if (!block || !view) {
+      return Promise.resolve();
+    }
+    var spec = JSON.parse(block.textContent);
+    var target = document.createElement("div");
+    var options = {
+      renderer: "svg",
+      actions: false,
+      ast: true,
+      expr: window.vega.expressionInterpreter,
+      defaultStyle: false,
+      tooltip: { disableDefaultStyle: true },
+    };
+    return window.vegaEmbed(target, spec, options).then(function () {
+      view.replaceChildren(target);
+      figure.dataset.enhanced = "true";
+    }).catch(function (error) {
+      figure.dataset.enhanced = "failed";
+      console.error("chart " + figure.id + ": " + error);
+    });
+  }
+
+  function start() {
+    if (!window.vegaEmbed || !window.vega) {
+      return;
+    }
+    var figures = Array.prototype.slice.call(document.querySelectorAll("figure.chart[data-chart]"));
+    Promise.all(figures.map(enhance)).then(function () {
+      document.documentElement.dataset.charts = "ready";
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

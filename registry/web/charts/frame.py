@@ -1,0 +1,140 @@
+"""The log-log frame of parameters against training tokens, shared by every placement chart.
+
+Its layers: iso-FLOP lines (C = 6ND, Kaplan et al. 2020), the 20 tokens-per-parameter rule of
+thumb (Hoffmann et al. 2022, Approach 1) and the chosen fit's compute-optimal frontier
+(N_opt(C), D_opt(C); DOMAIN.md section 4). Models are drawn on top by the caller.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import numpy as np
+
+from registry.calc import Law, compute_optimal
+from registry.seeds.numbers import humanize_count
+
+RULE_OF_THUMB_TOKENS_PER_PARAM = 20.0  # Hoffmann et al. 2022: ~20 tokens per parameter
+WIDTH, HEIGHT = 640, 420
+# Access (DOMAIN.md section 1) -> colour; a fixed scale keeps colours the same on every page.
+ACCESS_DOMAIN = ["api", "open-weights", "both", "unreleased"]
+ACCESS_RANGE = ["#d62728", "#1f77b4", "#9467bd", "#7f7f7f"]
+SHAPE_DOMAIN = ["dense", "moe", "unknown"]
+SHAPE_RANGE = ["circle", "diamond", "square"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Domain:
+    """The visible ranges: parameters (x) and tokens (y), as powers of ten."""
+
+    params: tuple[float, float]
+    tokens: tuple[float, float]
+
+
+def domain_around(params: list[float], tokens: list[float], *, margin: float = 3.0) -> Domain:
+    """Whole decades holding every (params, tokens) point with ``margin`` to spare."""
+
+    def decades(values: list[float]) -> tuple[float, float]:
+        low = math.floor(math.log10(min(values) / margin))
+        high = math.ceil(math.log10(max(values) * margin))
+        return 10.0**low, 10.0**high
+
+    return Domain(params=decades(params), tokens=decades(tokens))
+
+
+def log_x(title: str, domain: tuple[float, float]) -> alt.X:
+    return alt.X(
+        "params:Q",
+        title=title,
+        scale=alt.Scale(type="log", domain=list(domain)),
+        axis=alt.Axis(format="~s", grid=True),
+    )
+
+
+def log_y(title: str, domain: tuple[float, float]) -> alt.Y:
+    return alt.Y(
+        "tokens:Q",
+        title=title,
+        scale=alt.Scale(type="log", domain=list(domain)),
+        axis=alt.Axis(format="~s", grid=True),
+    )
+
+
+def _frontier_rows(law: Law, domain: Domain) -> list[dict[str, Any]]:
+    """Points of the compute-optimal frontier spanning the frame (and a little beyond)."""
+    low = 6 * domain.params[0] * domain.tokens[0] / 10
+    high = 6 * domain.params[1] * domain.tokens[1] * 10
+    rows = []
+    for budget in np.logspace(math.log10(low), math.log10(high), 60):
+        point = compute_optimal(flops=float(budget), fit=law)
+        rows.append({"params": point.params, "tokens": point.tokens, "flops": point.flops})
+    return rows
+
+
+def iso_flop_budgets(domain: Domain) -> list[float]:
+    """Powers of ten of compute whose C = 6ND lines cross the frame, every other decade."""
+    low = math.ceil(math.log10(6 * domain.params[0] * domain.tokens[0]))
+    high = math.floor(math.log10(6 * domain.params[1] * domain.tokens[1]))
+    return [10.0**k for k in range(low, high + 1) if k % 2 == 0]
+
+
+def _iso_rows(domain: Domain) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Two points per iso-FLOP line, and one label per line where it leaves the frame's top."""
+    lines, labels = [], []
+    for budget in iso_flop_budgets(domain):
+        name = f"{budget:.0e}".replace("e+", "e") + " FLOPs"
+        for params in domain.params:
+            lines.append({"params": params, "tokens": budget / (6 * params), "line": name})
+        label_params = max(budget / (6 * domain.tokens[1]), domain.params[0])
+        labels.append({"params": label_params, "tokens": budget / (6 * label_params), "text": name})
+    return lines, labels
+
+
+def frame_layers(law: Law, domain: Domain) -> list[alt.Chart]:
+    """Iso-FLOP lines, the 20 tokens/param line and ``law``'s frontier, in the frame."""
+    x = log_x("parameters N (active for MoE)", domain.params)
+    y = log_y("training tokens D", domain.tokens)
+    iso, iso_labels = _iso_rows(domain)
+    thumb = [{"params": p, "tokens": RULE_OF_THUMB_TOKENS_PER_PARAM * p} for p in domain.params]
+    frontier = _frontier_rows(law, domain)
+    return [
+        alt.Chart(alt.Data(values=iso))
+        .mark_line(color="#bbb", strokeWidth=1, clip=True)
+        .encode(x, y, detail="line:N"),
+        alt.Chart(alt.Data(values=iso_labels))
+        .mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=9, color="#999", clip=True)
+        .encode(x, y, text="text:N"),
+        alt.Chart(alt.Data(values=thumb))
+        .mark_line(color="#ff7f0e", strokeDash=[6, 4], clip=True)
+        .encode(x, y),
+        alt.Chart(alt.Data(values=frontier))
+        .mark_line(color="#222", strokeWidth=2, clip=True)
+        .encode(x, y),
+    ]
+
+
+def point_rows(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chart rows of placed models, with the labels their tooltips show."""
+    rows = []
+    for m in models:
+        rows.append(
+            {
+                **m,
+                "params_label": humanize_count(m["params"]),
+                "total_label": humanize_count(m.get("total_params") or m["params"]),
+                "tokens_label": humanize_count(m["tokens"]),
+                "architecture": m.get("architecture") or "unknown",
+            }
+        )
+    return rows
+
+
+def legend_note(law: Law) -> str:
+    """The caption naming the frame's lines and the fit."""
+    return (
+        f"Solid black: compute-optimal frontier under the {law.name} fit; dashed orange: "
+        f"{RULE_OF_THUMB_TOKENS_PER_PARAM:.0f} tokens per parameter; grey: iso-FLOP lines C = 6ND."
+    )

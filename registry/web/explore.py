@@ -1,0 +1,202 @@
+"""The landscape pages: ``/scaling``, ``/moe``, ``/context`` and ``/evaluations``.
+
+These pages have no ``/api/v1`` counterpart, so each serves its own JSON twin at ``<path>.json``
+(same query string): the one dict ``build`` returns is rendered as HTML or as JSON, as Datasette
+does, so the chart and the data can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic_core import to_json
+from sqlmodel import Session
+
+from registry import queries
+from registry.api.deps import SessionDep
+from registry.calc import BUILTIN_FITS, get_fit
+from registry.calc.placement import MOE_NOTE
+from registry.errors import RegistryError
+from registry.web import datasets
+from registry.web.charts import render_chart
+from registry.web.charts.explore import (
+    context_chart,
+    evaluations_chart,
+    moe_scatter_chart,
+    moe_split_chart,
+)
+from registry.web.charts.frame import (
+    RULE_OF_THUMB_TOKENS_PER_PARAM,
+    Domain,
+    domain_around,
+    iso_flop_budgets,
+)
+from registry.web.charts.placement import models_chart
+from registry.web.rendering import page, with_query
+
+router = APIRouter(include_in_schema=False)
+Fit = Annotated[str | None, Query(max_length=64)]
+DEFAULT_BENCHMARK = "MMLU"
+Build = Callable[[], dict[str, Any]]
+
+
+def _respond(request: Request, template: str, build: Build, *, json: bool) -> Response:
+    """The page, or (``json``) the same dict as JSON, without its rendered charts."""
+    path = request.url.path.removesuffix(".json")
+    twin = with_query(f"{path}.json", request.url.query)
+    if not json:
+        return page(request, template, build, json_url=twin)
+    try:
+        data = {key: value for key, value in build().items() if key != "charts"}
+    except RegistryError as exc:
+        return Response(
+            to_json({"detail": exc.message}),
+            status_code=exc.status_code,
+            media_type="application/json",
+        )
+    return Response(to_json(data), media_type="application/json")
+
+
+def _models(session: Session, revision: str) -> list[Any]:
+    return datasets.per_revision(revision, ("models",), lambda: datasets.all_models(session))
+
+
+def _scaling(session: Session, fit: str | None) -> Build:
+    def build() -> dict[str, Any]:
+        law = get_fit(fit)
+        revision = queries.data_revision(session)
+        rows = datasets.per_revision(
+            revision,
+            ("placed", law.name),
+            lambda: datasets.placed_rows(_models(session, revision), law),
+        )
+        chart = render_chart(
+            (revision, law.name), lambda: models_chart(law, rows, labels=False), name="scaling"
+        )
+        return {
+            "fit": law.as_dict(),
+            "fits": list(BUILTIN_FITS),
+            "count": len(rows),
+            "data": rows,
+            "tokens_per_param_rule": RULE_OF_THUMB_TOKENS_PER_PARAM,
+            "iso_flops": iso_flop_budgets(_domain_of(rows)),
+            "moe_note": MOE_NOTE,
+            "charts": [chart],
+        }
+
+    return build
+
+
+def _domain_of(rows: list[dict[str, Any]]) -> Domain:
+    return domain_around([r["params"] for r in rows], [r["tokens"] for r in rows])
+
+
+@router.get("/scaling", response_class=HTMLResponse)
+def scaling(request: Request, session: SessionDep, fit: Fit = None) -> Response:
+    """Parameters against training tokens for every model, with the frontier and iso-FLOP lines."""
+    return _respond(request, "scaling.html", _scaling(session, fit), json=False)
+
+
+@router.get("/scaling.json")
+def scaling_json(request: Request, session: SessionDep, fit: Fit = None) -> Response:
+    """The data of ``/scaling``: every placed model, the fit and the lines drawn."""
+    return _respond(request, "scaling.html", _scaling(session, fit), json=True)
+
+
+def _moe(session: Session) -> Build:
+    def build() -> dict[str, Any]:
+        revision = queries.data_revision(session)
+        rows = datasets.moe_rows(_models(session, revision))
+        charts = []
+        if rows:
+            charts = [
+                render_chart((revision,), lambda: moe_split_chart(rows), name="moe-split"),
+                render_chart((revision,), lambda: moe_scatter_chart(rows), name="moe-scatter"),
+            ]
+        return {"count": len(rows), "data": rows, "charts": charts}
+
+    return build
+
+
+@router.get("/moe", response_class=HTMLResponse)
+def moe(request: Request, session: SessionDep) -> Response:
+    """Mixture-of-experts models: total against active parameters, and why 8x7B is ~47B."""
+    return _respond(request, "moe.html", _moe(session), json=False)
+
+
+@router.get("/moe.json")
+def moe_json(request: Request, session: SessionDep) -> Response:
+    """The data of ``/moe``."""
+    return _respond(request, "moe.html", _moe(session), json=True)
+
+
+def _context(session: Session) -> Build:
+    def build() -> dict[str, Any]:
+        revision = queries.data_revision(session)
+        rows = datasets.context_rows(_models(session, revision))
+        charts = (
+            [render_chart((revision,), lambda: context_chart(rows), name="context")] if rows else []
+        )
+        return {"count": len(rows), "data": rows, "charts": charts}
+
+    return build
+
+
+@router.get("/context", response_class=HTMLResponse)
+def context(request: Request, session: SessionDep) -> Response:
+    """Context length over time."""
+    return _respond(request, "context.html", _context(session), json=False)
+
+
+@router.get("/context.json")
+def context_json(request: Request, session: SessionDep) -> Response:
+    """The data of ``/context``."""
+    return _respond(request, "context.html", _context(session), json=True)
+
+
+def _evaluations(session: Session, benchmark: str | None) -> Build:
+    def build() -> dict[str, Any]:
+        revision = queries.data_revision(session)
+        every = datasets.per_revision(
+            revision,
+            ("evaluations",),
+            lambda: datasets.evaluation_rows(session, _models(session, revision)),
+        )
+        benchmarks = Counter(r["benchmark"] for r in every)
+        chosen = benchmark or (DEFAULT_BENCHMARK if DEFAULT_BENCHMARK in benchmarks else None)
+        rows = [r for r in every if r["benchmark"] == chosen]
+        charts = []
+        if rows:
+            build_chart = lambda: evaluations_chart(rows, benchmark=str(chosen))  # noqa: E731
+            charts = [render_chart((revision, chosen), build_chart, name="evaluations")]
+        return {
+            "benchmark": chosen,
+            "benchmarks": sorted(benchmarks.items(), key=lambda item: (-item[1], item[0])),
+            "count": len(rows),
+            "data": rows,
+            "settings": dict(Counter(r["setting"] for r in rows)),
+            "charts": charts,
+        }
+
+    return build
+
+
+Benchmark = Annotated[str | None, Query(max_length=64)]
+
+
+@router.get("/evaluations", response_class=HTMLResponse)
+def evaluations(request: Request, session: SessionDep, benchmark: Benchmark = None) -> Response:
+    """Benchmark scores against training compute, zero-shot and few-shot apart."""
+    return _respond(request, "evaluations.html", _evaluations(session, benchmark), json=False)
+
+
+@router.get("/evaluations.json")
+def evaluations_json(
+    request: Request, session: SessionDep, benchmark: Benchmark = None
+) -> Response:
+    """The data of ``/evaluations``."""
+    return _respond(request, "evaluations.html", _evaluations(session, benchmark), json=True)

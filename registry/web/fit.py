@@ -1,0 +1,199 @@
+"""``/fit``: upload training runs as CSV, see the fitted law and its extrapolation.
+
+The upload is a multipart POST read with the standard library's MIME parser (the form needs no
+extra dependency), bounded in size; the fit itself is ``registry.calc.fit_law``.
+"""
+
+from __future__ import annotations
+
+import io
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from starlette.concurrency import run_in_threadpool
+
+from registry import calc
+from registry.errors import BadInput
+from registry.web.charts import render_chart
+from registry.web.charts.fit import fit_chart
+from registry.web.forms import messages
+from registry.web.rendering import page
+
+router = APIRouter(include_in_schema=False)
+MAX_UPLOAD_BYTES = 2_000_000
+MAX_RUNS = 10_000
+MAX_BOOTSTRAP = 50  # each resample is a full fit: keep a page request bounded
+# Budgets at which the fitted law's compute-optimal allocation is tabulated (FLOPs).
+EXTRAPOLATION_FLOPS = (1e21, 1e23, 1e25, 1e27)
+API_TWIN = "/api/v1/calc/fit"
+
+
+class FitForm(BaseModel):
+    """The form's fields, named as ``registry fit``'s options with underscores."""
+
+    model_config = ConfigDict(extra="ignore")
+    params_col: Annotated[str, Field(max_length=64)] = "params"
+    tokens_col: Annotated[str | None, Field(max_length=64)] = "tokens"
+    flops_col: Annotated[str | None, Field(max_length=64)] = None
+    loss_col: Annotated[str, Field(max_length=64)] = "loss"
+    exclude_top_loss: Annotated[int, Field(ge=0, le=MAX_RUNS)] = 0
+    bootstrap: Annotated[int, Field(ge=0, le=MAX_BOOTSTRAP)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    predict_params: Annotated[float, Field(gt=0, le=1e40)] | None = None
+    predict_tokens: Annotated[float, Field(gt=0, le=1e40)] | None = None
+
+    @model_validator(mode="after")
+    def one_of_tokens_or_flops(self) -> FitForm:
+        """Tokens come from one column: a compute column replaces the default tokens column."""
+        if self.flops_col and "tokens_col" not in self.model_fields_set:
+            self.tokens_col = None
+        if (self.tokens_col is None) == (self.flops_col is None):
+            raise ValueError("give exactly one of tokens_col and flops_col")
+        return self
+
+
+def multipart_fields(content_type: str, body: bytes) -> dict[str, bytes]:
+    """The parts of a multipart/form-data body by field name (files as their bytes)."""
+    if not content_type.startswith("multipart/form-data"):
+        raise BadInput(f"expected a multipart/form-data upload; got {content_type or 'none'!r}")
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = payload
+    return fields
+
+
+def read_runs(data: bytes, form: FitForm) -> tuple[Any, Any, Any]:
+    """(params, tokens, loss) arrays of an uploaded runs CSV; a missing column lists the columns."""
+    try:
+        frame = pd.read_csv(io.BytesIO(data), nrows=MAX_RUNS + 1)
+    except (ValueError, pd.errors.ParserError) as error:
+        raise BadInput(f"runs: not a CSV file ({error})") from None
+    if len(frame) > MAX_RUNS:
+        raise BadInput(f"runs: at most {MAX_RUNS:,} rows; got more")
+    wanted = [c for c in (form.params_col, form.tokens_col, form.flops_col, form.loss_col) if c]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise BadInput(
+            f"runs: no column {', '.join(map(repr, missing))}; "
+            f"columns are {', '.join(map(repr, frame.columns))}"
+        )
+    try:
+        params = frame[form.params_col].to_numpy(dtype=float)
+        tokens = (
+            frame[form.tokens_col].to_numpy(dtype=float)
+            if form.tokens_col
+            else calc.tokens_from_flops(
+                params=params, flops=frame[str(form.flops_col)].to_numpy(dtype=float)
+            )
+        )
+        return params, tokens, frame[form.loss_col].to_numpy(dtype=float)
+    except ValueError as error:
+        raise BadInput(f"runs: a column holds something other than numbers ({error})") from None
+
+
+def fitted(data: bytes, form: FitForm) -> dict[str, Any]:
+    """The fit, its extrapolation table and chart, and the prediction asked for."""
+    if (form.predict_params is None) != (form.predict_tokens is None):
+        raise BadInput("give both predict_params and predict_tokens, or neither")
+    params, tokens, loss = read_runs(data, form)
+    try:
+        result = calc.fit_law(
+            params=params,
+            tokens=tokens,
+            loss=loss,
+            bootstrap=form.bootstrap,
+            exclude_top_loss=form.exclude_top_loss,
+            seed=form.seed,
+        )
+    except calc.CalcError as error:
+        raise BadInput(str(error)) from None
+    law = result.law
+    prediction = None
+    if form.predict_params is not None and form.predict_tokens is not None:
+        prediction = {
+            "params": form.predict_params,
+            "tokens": form.predict_tokens,
+            "loss": float(law.loss(params=form.predict_params, tokens=form.predict_tokens)),
+        }
+    runs = [
+        {"params": float(p), "tokens": float(t), "loss": float(lo)}
+        for p, t, lo in zip(params, tokens, loss, strict=True)
+    ]
+    key = (tuple(law.as_dict().items()), tuple(map(tuple, np.column_stack([params, tokens, loss]))))
+    chart = render_chart(
+        (*key, repr(prediction)), lambda: fit_chart(law, runs, prediction), name="fit"
+    )
+    budgets = [calc.compute_optimal(flops=c, fit=law).as_dict() for c in EXTRAPOLATION_FLOPS]
+    return {
+        "result": result.as_dict(),
+        "prediction": prediction,
+        "chart": chart,
+        "extrapolation": budgets,
+        "runs": len(runs),
+    }
+
+
+@router.get("/fit", response_class=HTMLResponse)
+def fit_form(request: Request) -> HTMLResponse:
+    """The upload form."""
+    context = {
+        "values": FitForm().model_dump(),
+        "errors": [],
+        "fit": None,
+        "max_bootstrap": MAX_BOOTSTRAP,
+        "api_twin": API_TWIN,
+    }
+    return page(request, "fit.html", lambda: context, json_url=None)
+
+
+@router.post("/fit", response_class=HTMLResponse)
+async def fit_upload(request: Request) -> Response:
+    """Fit L(N, D) = E + A/N^alpha + B/D^beta to the uploaded runs and show it."""
+    body = await request.body()
+    errors: list[str] = []
+    context: dict[str, Any] = {
+        "values": FitForm().model_dump(),
+        "errors": errors,
+        "fit": None,
+        "max_bootstrap": MAX_BOOTSTRAP,
+        "api_twin": API_TWIN,
+    }
+    try:
+        if len(body) > MAX_UPLOAD_BYTES:
+            raise BadInput(f"runs: the upload is {len(body):,} bytes; at most {MAX_UPLOAD_BYTES:,}")
+        fields = multipart_fields(request.headers.get("content-type", ""), body)
+        text = {k: v.decode("utf-8", "replace").strip() for k, v in fields.items() if k != "runs"}
+        form = FitForm(**{k: v for k, v in text.items() if v})
+        context["values"] = form.model_dump()
+        if not fields.get("runs"):
+            raise BadInput("runs: choose a CSV file of training runs")
+        context["fit"] = await run_in_threadpool(fitted, fields["runs"], form)
+    except ValidationError as error:
+        errors.extend(messages(error))
+    except BadInput as error:
+        errors.append(error.message)
+    status = 422 if errors else 200
+    return page(request, "fit.html", lambda: context, json_url=None, status_code=status)
+
+
+@router.get("/fit/sample.csv")
+def sample_runs() -> Response:
+    """Synthetic runs drawn from the epoch2024 law with 1% noise: a file to try the form with."""
+    law = calc.get_fit("epoch2024")
+    rng = np.random.default_rng(2024)
+    params = np.repeat([2e7, 6e7, 2e8, 6e8, 2e9], 5)
+    tokens = np.tile([4e8, 1.2e9, 4e9, 1.2e10, 4e10], 5)
+    loss = np.asarray(law.loss(params=params, tokens=tokens)) * np.exp(rng.normal(0, 0.01, 25))
+    frame = pd.DataFrame({"params": params, "tokens": tokens, "loss": loss.round(4)})
+    return Response(frame.to_csv(index=False), media_type="text/csv")

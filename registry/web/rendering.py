@@ -1,0 +1,129 @@
+"""Rendering pages: the Jinja2 environment, number filters and the one ``page`` helper.
+
+A page handler builds one dict (from the same ``registry.views``/``queries`` functions the JSON API
+calls) and hands it to ``page``, together with the URL of its JSON twin. Domain errors become an
+HTML error page carrying the error's status, so a page never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from registry.config import PROJECT_ROOT
+from registry.errors import RegistryError
+from registry.seeds.numbers import humanize_count
+from registry.web.vendor import BUNDLE_URL
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+NAV = (
+    ("/", "Models"),
+    ("/scaling", "Scaling"),
+    ("/moe", "MoE"),
+    ("/context", "Context"),
+    ("/evaluations", "Evaluations"),
+    ("/compare", "Compare"),
+    ("/calculator", "Calculator"),
+    ("/fit", "Fit"),
+)
+# Fields shown as short counts (46.7B), as powers of ten (3.8e25) and as plain numbers.
+COUNT_FIELDS = {
+    "total_params",
+    "active_params",
+    "training_tokens",
+    "context_length",
+    "max_output_tokens",
+    "params",
+    "tokens",
+    "inference_tokens",
+    "break_even_inference_tokens",
+}
+FLOPS_FIELDS = {"training_flops", "flops", "flops_for_same_loss"}
+
+
+def count(value: float | None) -> str:
+    """46700000000 -> '46.7B'; None -> an em dash."""
+    return humanize_count(value)
+
+
+def flops(value: float | None) -> str:
+    """3.8e25 -> '3.8e25'; None -> an em dash."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{float(mantissa):g}e{int(exponent)}"
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    """A plain number to ``digits`` significant figures with thousands separators."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, int) or abs(value) >= 10**digits:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def field_value(value: Any, name: str = "") -> str:
+    """Any model field as a person reads it (lists joined, booleans as yes/no)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(getattr(v, "value", v)) for v in value) or "—"
+    if name in FLOPS_FIELDS:
+        return flops(value)
+    if name in COUNT_FIELDS:
+        return count(value)
+    if isinstance(value, float):
+        return number(value)
+    return str(getattr(value, "value", value))
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    env = templates.env
+    env.autoescape = (
+        True  # every template, whatever its extension: seed text is contributor-supplied
+    )
+    env.filters.update(count=count, flops=flops, number=number, field=field_value)
+    env.globals.update(nav=NAV, vega_bundle_url=BUNDLE_URL)
+    return templates
+
+
+templates = _templates()
+
+
+def page(
+    request: Request,
+    template: str,
+    build: Callable[[], Mapping[str, Any]],
+    *,
+    json_url: str | None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """``template`` with the dict ``build()`` returns; a domain error renders error.html."""
+    try:
+        context = dict(build())
+    except RegistryError as exc:
+        return error_page(request, exc.message, status_code=exc.status_code, json_url=json_url)
+    context.setdefault("json_url", json_url)
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def error_page(
+    request: Request, message: str, *, status_code: int, json_url: str | None = None
+) -> HTMLResponse:
+    """The error page: the message (escaped) and the status."""
+    context = {"message": message, "status_code": status_code, "json_url": json_url}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status_code)
+
+
+def with_query(path: str, query: str) -> str:
+    """``path`` with ``query`` appended when it is not empty."""
+    return f"{path}?{query}" if query else path
