@@ -8,8 +8,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from registry import web
-from registry.api import compare, families, models, probe_runs
+from registry.api import calc, compare, families, models, probe_runs
 from registry.cache import RevisionCache, revision_reader
+from registry.calc import CalcError
 from registry.config import Settings, get_settings
 from registry.db import create_db_engine
 from registry.errors import RegistryError
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         prefixes=CACHED_PREFIXES,
         exclude=UNCACHED,
     )
-    for router in (models.router, families.router, compare.router):
+    for router in (models.router, families.router, compare.router, calc.router):
         app.include_router(router)
     app.include_router(probe_runs.router)
     app.include_router(web.router)
@@ -44,5 +45,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @app.exception_handler(RegistryError)
     async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+    @app.exception_handler(CalcError)
+    async def calc_error(_: Request, exc: CalcError) -> JSONResponse:
+        # The calculator is pure and knows nothing of HTTP: its errors are bad input.
+        return JSONResponse({"detail": str(exc)}, status_code=422)
 
     return app

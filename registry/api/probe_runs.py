@@ -13,7 +13,7 @@ import hmac
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -45,7 +45,7 @@ def rate_limited(request: Request) -> None:
     wait_s = _bucket(request).take(client)
     if wait_s is not None:
         raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
+            429,
             f"too many probe runs from {client}: retry in {math.ceil(wait_s)} s",
             headers={"Retry-After": str(math.ceil(wait_s))},
         )
@@ -57,23 +57,23 @@ def require_write_token(request: Request) -> None:
     scheme, _, supplied = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not supplied.strip():
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
+            401,
             "writes need an 'Authorization: Bearer <token>' header",
             headers={"WWW-Authenticate": "Bearer"},
         )
     if not expected:
         raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
+            403,
             "this server refuses writes: it has no REGISTRY_WRITE_TOKEN set",
         )
     if not hmac.compare_digest(supplied.strip().encode(), expected.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the bearer token is not the write token")
+        raise HTTPException(403, "the bearer token is not the write token")
 
 
 async def probe_run_body(request: Request) -> ProbeRunCreate:
     """The request body as a ``ProbeRunCreate``, read up to ``MAX_BODY_BYTES`` (413 beyond)."""
     too_large = HTTPException(
-        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        413,
         f"a probe run must be at most {MAX_BODY_BYTES} bytes of JSON",
     )
     declared = request.headers.get("content-length", "")
@@ -93,7 +93,7 @@ async def probe_run_body(request: Request) -> ProbeRunCreate:
 @router.post(
     "/probe-runs",
     response_model=ProbeRunPublic,
-    status_code=status.HTTP_201_CREATED,
+    status_code=201,
     dependencies=[Depends(rate_limited), Depends(require_write_token)],
     openapi_extra={
         "requestBody": {

@@ -16,7 +16,15 @@ from registry import queries, views
 from registry.api.deps import SessionDep
 from registry.calc import BUILTIN_FITS, DEFAULT_FIT, get_fit
 from registry.filters import SORTABLE, ModelFilters
-from registry.models import Access, ArchitectureKind, Modality, ModelPublic, Openness, Stage
+from registry.models import (
+    Access,
+    ArchitectureKind,
+    Modality,
+    ModelArchitecture,
+    ModelPublic,
+    Openness,
+    Stage,
+)
 from registry.web import datasets
 from registry.web.charts import render_chart
 from registry.web.charts.explore import bars_chart, family_chart
@@ -254,7 +262,10 @@ def compare_page(
         }
         if len(chosen) >= views.COMPARE_MIN:
             result = views.compare(session, slugs=chosen, fit=fit)
+            # Identity, access and size first; the architecture's hyper-parameters after them.
+            hyper = [f for f in result["fields"] if f in ModelArchitecture.model_fields]
             context |= {
+                "fields": [f for f in result["fields"] if f not in hyper] + hyper,
                 "result": result,
                 "charts": _compare_charts(revision, result, fit),
                 "differing": set(result["differing"]),

@@ -80,7 +80,7 @@ def field_value(value: Any, name: str = "") -> str:
         return flops(value)
     if name in COUNT_FIELDS:
         return count(value)
-    if isinstance(value, float):
+    if isinstance(value, int | float):
         return number(value)
     return str(getattr(value, "value", value))
 

@@ -53,3 +53,38 @@ def write_config(directory: Path, config: dict[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "config.json").write_text(json.dumps(config), encoding="utf-8")
     return directory
+
+
+def sample_run(**overrides: Any) -> dict[str, Any]:
+    """A probe run as the CLI would push it (a tiny Mixtral measured on CPU)."""
+    run: dict[str, Any] = {
+        "model_slug": None, "checkpoint": "tiny-mixtral", "model_type": "mixtral",
+        "params_source": "safetensors", "total_params": 260_416, "active_params": 162_112,
+        "experts": 4, "experts_per_token": 2,
+        "architecture": {"layers": 2, "hidden_size": 64, "vocab_size": 300, "context_length": 256},
+        "device": "cpu", "device_name": "test CPU", "device_count": 1, "platform": "Linux",
+        "python_version": "3.11.7", "torch_version": "2.13.0+cpu", "transformers_version": "5",
+        "registry_version": "0.1.0", "dtype": "float32", "device_map": "single", "batch": 1,
+        "prompt_tokens": 16, "new_tokens": 6, "warmup": 1, "runs": 3, "load_s": 0.05,
+        "weights_bytes": 1_041_664, "peak_memory_bytes": 400_000_000,
+        "peak_memory_source": "process max RSS (CPU)", "ttft_s": 0.01,
+        "prefill_tokens_per_s": 1600.0, "decode_tokens_per_s": 200.0, "tpot_s": 0.005,
+        "token_latency_p50_s": 0.005, "token_latency_p99_s": 0.007, "perplexity": 300.0,
+        "bits_per_byte": 7.6,
+    }
+    return run | overrides
+
+
+def add_model(engine: Any, *, slug: str, **values: Any) -> None:
+    """Insert a model into a seeded database, in the seeds' first family."""
+    from sqlmodel import Session, select
+
+    from registry.models import Access, Family, Model, Openness, Stage
+
+    with Session(engine) as session:
+        family = session.exec(select(Family)).first()
+        assert family is not None and family.id is not None
+        session.add(Model(slug=slug, name=slug, family_id=family.id,
+                          organization_id=family.organization_id, access=Access.OPEN_WEIGHTS,
+                          openness=Openness.OPEN_WEIGHTS_PERMISSIVE, stage=Stage.BASE, **values))
+        session.commit()

@@ -1,6 +1,6 @@
 // Redraw each server-rendered chart with vega-embed, adding hover tooltips.
 // Strict-CSP friendly: the spec is read from a JSON data block, Vega expressions run through its
-// interpreter (no eval), and vega-embed's and vega-tooltip's injected styles are turned off
+// interpreter (ast: true, no eval), and vega-embed's and vega-tooltip's injected styles are turned off
 // (site.css carries them instead).
 "use strict";
 
@@ -16,8 +16,7 @@
     var options = {
       renderer: "svg",
       actions: false,
-      ast: true,
-      expr: window.vega.expressionInterpreter,
+      ast: true, // vega-embed then runs expressions through Vega's interpreter, not eval
       defaultStyle: false,
       tooltip: { disableDefaultStyle: true },
     };
@@ -31,7 +30,7 @@
   }
 
   function start() {
-    if (!window.vegaEmbed || !window.vega) {
+    if (!window.vegaEmbed) {
       return;
     }
     var figures = Array.prototype.slice.call(document.querySelectorAll("figure.chart[data-chart]"));

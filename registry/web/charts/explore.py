@@ -7,7 +7,7 @@ from typing import Any
 import altair as alt
 
 from registry.seeds.numbers import humanize_count
-from registry.web.charts.frame import ACCESS_DOMAIN, ACCESS_RANGE, WIDTH
+from registry.web.charts.frame import ACCESS_DOMAIN, ACCESS_RANGE, SI_LABELS, WIDTH
 
 ACCESS = alt.Color(
     "access:N", scale=alt.Scale(domain=ACCESS_DOMAIN, range=ACCESS_RANGE), title="access"
@@ -41,7 +41,12 @@ def moe_split_chart(rows: list[dict[str, Any]]) -> alt.LayerChart:
         alt.Chart(alt.Data(values=parts))
         .mark_bar()
         .encode(
-            alt.X("value:Q", stack="zero", title="parameters", axis=alt.Axis(format="~s")),
+            alt.X(
+                "value:Q",
+                stack="zero",
+                title="parameters",
+                axis=alt.Axis(format="~s", labelExpr=SI_LABELS),
+            ),
             y,
             color=alt.Color(
                 "part:N",
@@ -73,12 +78,17 @@ def moe_scatter_chart(rows: list[dict[str, Any]]) -> alt.LayerChart:
     low = min(r["active_params"] for r in points) / 2
     high = max(r["total_params"] for r in points) * 2
     scale = alt.Scale(type="log", domain=[low, high])
-    x = alt.X("total_params:Q", title="total parameters", scale=scale, axis=alt.Axis(format="~s"))
+    x = alt.X(
+        "total_params:Q",
+        title="total parameters",
+        scale=scale,
+        axis=alt.Axis(format="~s", labelExpr=SI_LABELS),
+    )
     y = alt.Y(
         "active_params:Q",
         title="active parameters per token",
         scale=scale,
-        axis=alt.Axis(format="~s"),
+        axis=alt.Axis(format="~s", labelExpr=SI_LABELS),
     )
     diagonal = [
         {"total_params": low, "active_params": low},
@@ -117,7 +127,7 @@ def context_chart(rows: list[dict[str, Any]]) -> alt.Chart:
                 "context_length:Q",
                 title="context length (tokens)",
                 scale=alt.Scale(type="log", base=2),
-                axis=alt.Axis(format="~s"),
+                axis=alt.Axis(format="~s", labelExpr=SI_LABELS),
             ),
             color=ACCESS,
             tooltip=[
@@ -174,7 +184,7 @@ def family_chart(rows: list[dict[str, Any]]) -> alt.LayerChart:
         "total_params:Q",
         title="total parameters",
         scale=alt.Scale(type="log"),
-        axis=alt.Axis(format="~s"),
+        axis=alt.Axis(format="~s", labelExpr=SI_LABELS),
     )
     points = (
         alt.Chart(data)
@@ -204,7 +214,12 @@ def bars_chart(rows: list[dict[str, Any]], *, field: str, title: str, log: bool)
         alt.Chart(alt.Data(values=known))
         .mark_bar()
         .encode(
-            alt.X(f"{field}:Q", title=title, scale=scale, axis=alt.Axis(format="~s")),
+            alt.X(
+                f"{field}:Q",
+                title=title,
+                scale=scale,
+                axis=alt.Axis(format="~s", labelExpr=SI_LABELS),
+            ),
             alt.Y("name:N", sort=None, title=None),
             color=ACCESS,
             tooltip=["name:N", alt.Tooltip(f"{field}_label:N", title=title)],

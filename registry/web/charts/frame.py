@@ -24,6 +24,10 @@ ACCESS_DOMAIN = ["api", "open-weights", "both", "unreleased"]
 ACCESS_RANGE = ["#d62728", "#1f77b4", "#9467bd", "#7f7f7f"]
 SHAPE_DOMAIN = ["dense", "moe", "unknown"]
 SHAPE_RANGE = ["circle", "diamond", "square"]
+PARAMS_TITLE = "parameters N (active for MoE)"
+TOKENS_TITLE = "training tokens D"
+# d3's SI prefix for 1e9 is G (giga); people write B for billions of parameters and tokens.
+SI_LABELS = "replace(datum.label, 'G', 'B')"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,21 +49,21 @@ def domain_around(params: list[float], tokens: list[float], *, margin: float = 3
     return Domain(params=decades(params), tokens=decades(tokens))
 
 
-def log_x(title: str, domain: tuple[float, float]) -> alt.X:
+def log_x(domain: tuple[float, float], title: str = PARAMS_TITLE) -> alt.X:
     return alt.X(
         "params:Q",
         title=title,
         scale=alt.Scale(type="log", domain=list(domain)),
-        axis=alt.Axis(format="~s", grid=True),
+        axis=alt.Axis(format="~s", labelExpr=SI_LABELS, grid=True),
     )
 
 
-def log_y(title: str, domain: tuple[float, float]) -> alt.Y:
+def log_y(domain: tuple[float, float], title: str = TOKENS_TITLE) -> alt.Y:
     return alt.Y(
         "tokens:Q",
         title=title,
         scale=alt.Scale(type="log", domain=list(domain)),
-        axis=alt.Axis(format="~s", grid=True),
+        axis=alt.Axis(format="~s", labelExpr=SI_LABELS, grid=True),
     )
 
 
@@ -95,8 +99,7 @@ def _iso_rows(domain: Domain) -> tuple[list[dict[str, Any]], list[dict[str, Any]
 
 def frame_layers(law: Law, domain: Domain) -> list[alt.Chart]:
     """Iso-FLOP lines, the 20 tokens/param line and ``law``'s frontier, in the frame."""
-    x = log_x("parameters N (active for MoE)", domain.params)
-    y = log_y("training tokens D", domain.tokens)
+    x, y = log_x(domain.params), log_y(domain.tokens)
     iso, iso_labels = _iso_rows(domain)
     thumb = [{"params": p, "tokens": RULE_OF_THUMB_TOKENS_PER_PARAM * p} for p in domain.params]
     frontier = _frontier_rows(law, domain)

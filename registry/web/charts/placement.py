@@ -36,7 +36,7 @@ TOOLTIP = [
 
 
 def _axes(domain: Domain) -> tuple[alt.X, alt.Y]:
-    return log_x("parameters N", domain.params), log_y("training tokens D", domain.tokens)
+    return log_x(domain.params), log_y(domain.tokens)
 
 
 def _models_layer(rows: list[dict[str, Any]], domain: Domain, *, labels: bool) -> list[alt.Chart]:
