@@ -24,6 +24,7 @@ CACHE_CONTROL = b"public, max-age=60"
 CACHE_ENTRIES = 4096
 MAX_CACHED_BODY = 4 * 1024 * 1024  # bytes; bigger answers are served but not kept
 REVISION_SQL = sa.text("SELECT revision FROM dataset_revision WHERE id = 1")
+UNAVAILABLE = b'{"detail":"the database is unavailable right now; retry shortly"}'
 
 
 class LRU:
@@ -96,7 +97,16 @@ class RevisionCache:
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
-        revision = self.revision()
+        try:
+            revision = self.revision()
+        except sa.exc.DBAPIError:
+            await _reply(
+                send,
+                503,
+                [(b"content-type", b"application/json"), (b"retry-after", b"5")],
+                UNAVAILABLE,
+            )
+            return
         etag = etag_for(revision, scope["path"], scope["query_string"])
         key = etag.decode() + "|" + _header(scope, b"accept").decode("latin-1")
         not_modified = _matches(_header(scope, b"if-none-match"), etag)

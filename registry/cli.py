@@ -73,9 +73,10 @@ def serve(
     """Start the web server (API under /api/v1, OpenAPI at /docs)."""
     import uvicorn
 
-    from registry.db import check_connection, get_engine
+    from registry.db import check_connection, check_database_file, get_engine
     from registry.migrate import ensure_current
 
+    check_database_file(get_settings().resolved_database_url)
     engine = get_engine()
     check_connection(engine)
     ensure_current(engine)

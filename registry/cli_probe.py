@@ -153,6 +153,7 @@ def probe(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Count, load and measure the checkpoint in MODEL_DIR; record it beside the claims."""
+    from registry.probe.checkpoint import count_checkpoint
     from registry.probe.runner import ProbeSettings, run_probe
 
     try:
@@ -169,6 +170,7 @@ def probe(
             text=text,
             fast_path=fast,
         )
+        count_checkpoint(model_dir)  # a bad directory or architecture fails before anything else
         _preflight(model=model, push=push, token=token, record=record)
         with _progress_display() as progress:
             run = run_probe(settings, progress=progress)

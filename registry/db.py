@@ -1,7 +1,10 @@
 """Engine factory and sessions.
 
 SQLite is opened with foreign keys enforced, write-ahead logging (readers never block the
-writer) and a busy timeout, so that a seed load and readers can run at once.
+writer) and a busy timeout, so that a seed load and readers can run at once. SQLAlchemy, not the
+sqlite3 module, decides where transactions begin, so a read transaction sees one snapshot from its
+first query to its last; on PostgreSQL, reads run at REPEATABLE READ for the same reason. A reader
+then sees the data before a seed load or after it, never a mix.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -39,8 +43,33 @@ def create_db_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def snapshot_engine(engine: Engine) -> Engine:
+    """``engine`` with reads that see one snapshot per transaction (REPEATABLE READ on PostgreSQL;
+    SQLite's WAL transactions already do)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine
+
+
+def check_database_file(url: str) -> None:
+    """Raise DatabaseError when an SQLite URL names a missing file (instead of creating it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if not Path(parsed.database).exists():
+        raise DatabaseError(
+            f"the database file {parsed.database} does not exist: create it with "
+            "`registry db upgrade` and load the seeds with `registry seed`"
+        )
 
 
 @lru_cache
@@ -66,7 +95,7 @@ def check_connection(engine: Engine) -> None:
     try:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(
             f"cannot open the database {describe_url(str(engine.url))}: {reason}"

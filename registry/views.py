@@ -52,10 +52,11 @@ def placement_sentence(model: ModelPublic, placement: dict[str, Any] | None) -> 
         relation = f"×{factor:,.1f} the compute-optimal ratio of {ratio:,.0f}"
     else:
         relation = f"{factor:.2f}× the compute-optimal ratio of {ratio:,.0f} (undertrained)"
+    per = "active parameter" if model.architecture == "moe" else "parameter"
     sentence = (
         f"Trained on {humanize_count(model.training_tokens)} tokens, "
-        f"{placement['tokens_per_param']:,.0f} per {'active ' if model.architecture == 'moe' else ''}"
-        f"parameter: {relation} under the {placement['fit']} fit"
+        f"{placement['tokens_per_param']:,.0f} per {per}: {relation} under the "
+        f"{placement['fit']} fit"
     )
     break_even = placement.get("break_even_inference_tokens")
     if break_even:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session on the application's engine, closed after the request."""
-    with Session(request.app.state.engine) as session:
+    with Session(request.app.state.read_engine) as session:
         yield session
 
 

@@ -74,25 +74,28 @@ class CostModel:
         """Lifetime output (generated) tokens: requests x output tokens per request."""
         return self.requests * self.output_tokens_per_request
 
+    def training_dollars_per_flop(self) -> float:
+        """Dollars per useful training FLOP: price per FLOP at peak over the training MFU."""
+        return self.price_per_flop(phase="training") / self.training_utilisation
+
     def effective_inference_tokens(self) -> float:
-        """D_inf_eff = c_inf (T_in/U_in + T_out/U_out) / (c_tr/U_tr) (DOMAIN.md section 5)."""
+        """D_inf_eff = c_inf (T_in/U_in + T_out/U_out) / (c_tr/U_tr) (DOMAIN.md section 5).
+
+        Serving costs as much as 2 N D_inf_eff FLOPs of training would, so minimising dollars is
+        minimising 6 N D + 2 N D_inf_eff.
+        """
         inference = self.price_per_flop(phase="inference") * (
             self.input_tokens / self.input_utilisation
             + self.output_tokens / self.output_utilisation
         )
-        return inference / (self.price_per_flop(phase="training") / self.training_utilisation)
+        return inference / self.training_dollars_per_flop()
 
     def dollars(self, *, params: float, training_tokens: float) -> tuple[float, float]:
-        """(training, inference) cost in dollars of a model of ``params`` serving this demand."""
-        train = (
-            float(training_flops(params, training_tokens))
-            * self.price_per_flop(phase="training")
-            / self.training_utilisation
-        )
-        effective = self.effective_inference_tokens()
-        return train, float(inference_flops(params, effective)) * self.price_per_flop(
-            phase="training"
-        ) / self.training_utilisation
+        """(training, inference) dollars of a model of ``params`` serving this demand."""
+        per_flop = self.training_dollars_per_flop()
+        train = float(training_flops(params, training_tokens)) * per_flop
+        serve = float(inference_flops(params, self.effective_inference_tokens())) * per_flop
+        return train, serve
 
 
 @dataclass(frozen=True, kw_only=True)

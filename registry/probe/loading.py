@@ -134,6 +134,28 @@ def _cuda_devices(model: Any) -> list[int]:
     return sorted(devices)
 
 
+def model_class(transformers: ModuleType, model_dir: Path) -> tuple[Any, Any]:
+    """The config and causal-LM class of ``model_dir``, imported before any timing starts."""
+    try:
+        config = transformers.AutoConfig.from_pretrained(model_dir, local_files_only=True)
+        mapping = transformers.models.auto.modeling_auto.MODEL_FOR_CAUSAL_LM_MAPPING
+        return config, mapping[type(config)]
+    except KeyError:
+        raise CheckpointError(
+            f"transformers {transformers.__version__} has no causal language "
+            f"model for {str(model_dir)!r}"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(
+            f"transformers cannot load {str(model_dir)!r}: {_first_line(exc)}"
+        ) from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else repr(exc)
+
+
 def load_model(
     torch: ModuleType,
     transformers: ModuleType,
@@ -143,18 +165,23 @@ def load_model(
     dtype: str,
     device_map: str,
 ) -> Loaded:
-    """Load ``model_dir`` at ``dtype`` on ``device``; the load time includes moving to the GPU."""
-    kwargs: dict[str, Any] = {"dtype": getattr(torch, dtype), "local_files_only": True}
+    """Load ``model_dir`` at ``dtype`` on ``device``. The load time covers reading the weights
+    and placing them (on the GPU: until it has finished), not importing the model's code."""
+    config, cls = model_class(transformers, model_dir)
+    kwargs: dict[str, Any] = {
+        "config": config,
+        "dtype": getattr(torch, dtype),
+        "local_files_only": True,
+    }
     if device == "cuda":
         kwargs["device_map"] = "auto" if device_map == "auto" else {"": 0}
     start = time.perf_counter()
     with translating_oom(torch, dtype=dtype, doing=f"loading {str(model_dir)!r}"):
         try:
-            model = transformers.AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
+            model = cls.from_pretrained(model_dir, **kwargs)
         except (OSError, ValueError, KeyError) as exc:
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
             raise CheckpointError(
-                f"transformers cannot load {str(model_dir)!r}: {first_line}"
+                f"transformers cannot load {str(model_dir)!r}: {_first_line(exc)}"
             ) from None
         if device == "cuda":
             torch.cuda.synchronize()

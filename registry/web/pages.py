@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from registry import queries, views
 from registry.api.deps import SessionDep
@@ -30,7 +31,7 @@ from registry.web.charts import render_chart
 from registry.web.charts.explore import bars_chart, family_chart
 from registry.web.charts.placement import models_chart, placement_chart
 from registry.web.forms import model_filters, slugs
-from registry.web.rendering import page, with_query
+from registry.web.rendering import count, field_value, number, page, with_query
 
 router = APIRouter(include_in_schema=False)
 Fit = Annotated[str | None, Query(max_length=64)]
@@ -223,6 +224,43 @@ def _compare_charts(revision: str, result: dict[str, Any], fit: str | None) -> l
     return charts
 
 
+def _cells(models: list[ModelPublic], field: str) -> list[tuple[str, bool]]:
+    """Each model's ``field`` as shown: (text, whether the lab left it undisclosed)."""
+    return [
+        ("undisclosed", True)
+        if field in m.undisclosed
+        else (field_value(getattr(m, field), field), False)
+        for m in models
+    ]
+
+
+def _compared(
+    session: Session, revision: str, chosen: list[str], fit: str | None
+) -> dict[str, Any]:
+    """``views.compare`` and everything the page derives from it, built once per data revision."""
+    result = views.compare(session, slugs=chosen, fit=fit)
+    models, differing = result["models"], set(result["differing"])
+    # Identity, access and size first; the architecture's hyper-parameters after them.
+    hyper = [f for f in result["fields"] if f in ModelArchitecture.model_fields]
+    fields = [f for f in result["fields"] if f not in hyper] + hyper
+    shown = [f for f in fields if any(getattr(m, f) not in (None, []) for m in models)]
+    placements = [result["placements"][m.slug] for m in models]
+    derived = [
+        (f"× compute-optimal ratio ({get_fit(fit).name})",
+         [number(p["overtrain_factor"]) if p else "—" for p in placements]),
+        ("break-even inference tokens",
+         [count(p["break_even_inference_tokens"]) if p else "—" for p in placements]),
+    ]  # fmt: skip
+    return {
+        "result": result,
+        "fields": fields,
+        "differing": differing,
+        "rows": [(f, f in differing, _cells(models, f)) for f in shown],
+        "derived": derived,
+        "charts": _compare_charts(revision, result, fit),
+    }
+
+
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(
     request: Request,
@@ -233,43 +271,36 @@ def compare_page(
 ) -> Response:
     """Models side by side, differences highlighted, with charts; add and remove models."""
     chosen = slugs(models)
+    fit_query = {"fit": fit} if fit else {}
     if add:
-        query = {"models": ",".join(slugs(",".join([*chosen, add])))} | (
-            {"fit": fit} if fit else {}
-        )
+        query = {"models": ",".join(slugs(",".join([*chosen, add])))} | fit_query
         return RedirectResponse(f"/compare?{urlencode(query)}", status_code=303)
-    query = urlencode({"models": ",".join(chosen)} | ({"fit": fit} if fit else {}))
+    query = urlencode({"models": ",".join(chosen)} | fit_query)
 
     def build() -> dict[str, Any]:
         revision = queries.data_revision(session)
         everyone = datasets.per_revision(
-            revision, ("models",), lambda: datasets.all_models(session)
-        )
+            revision, ("choices",),
+            lambda: sorted((m.name, m.slug) for m in datasets.all_models(session)),
+        )  # fmt: skip
+        remove = {
+            s: urlencode({"models": ",".join(o for o in chosen if o != s)} | fit_query)
+            for s in chosen
+        }
         context: dict[str, Any] = {
             "chosen": chosen,
-            "choices": sorted((m.name, m.slug) for m in everyone if m.slug not in chosen),
+            "choices": [(name, slug) for name, slug in everyone if slug not in chosen],
             "fit": fit or DEFAULT_FIT,
             "fits": FITS,
             "result": None,
             "charts": [],
-            "remove_links": {
-                s: urlencode(
-                    {"models": ",".join(o for o in chosen if o != s)}
-                    | ({"fit": fit} if fit else {})
-                )
-                for s in chosen
-            },
+            "remove_links": remove,
         }
         if len(chosen) >= views.COMPARE_MIN:
-            result = views.compare(session, slugs=chosen, fit=fit)
-            # Identity, access and size first; the architecture's hyper-parameters after them.
-            hyper = [f for f in result["fields"] if f in ModelArchitecture.model_fields]
-            context |= {
-                "fields": [f for f in result["fields"] if f not in hyper] + hyper,
-                "result": result,
-                "charts": _compare_charts(revision, result, fit),
-                "differing": set(result["differing"]),
-            }
+            key = ("compare", *chosen, fit)
+            context |= datasets.per_revision(
+                revision, key, lambda: _compared(session, revision, chosen, fit)
+            )
         return context
 
     return page(request, "compare.html", build, json_url=with_query("/api/v1/compare", query))

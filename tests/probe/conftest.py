@@ -17,8 +17,12 @@ from registry.probe.runner import read_text
 
 @pytest.fixture(scope="session")
 def torch() -> ModuleType:
+    """torch, on one thread: the test machines are small and shared, and OpenMP threads that
+    wait on each other under contention turn milliseconds into seconds."""
     require("transformers")
-    return require("torch")
+    module = require("torch")
+    module.set_num_threads(1)
+    return module
 
 
 @pytest.fixture(scope="session")
@@ -28,5 +32,7 @@ def checkpoints(torch: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> 
 
     root = tmp_path_factory.mktemp("checkpoints")
     text, _ = read_text(None)
-    return {name: build_checkpoint(config, root / name, text=text)
-            for name, config in TINY_CONFIGS.items()}
+    return {
+        name: build_checkpoint(config, root / name, text=text)
+        for name, config in TINY_CONFIGS.items()
+    }

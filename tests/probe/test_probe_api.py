@@ -31,21 +31,33 @@ def _via(client: TestClient) -> httpx.MockTransport:
     """An httpx transport that hands the push client's requests to the test server."""
 
     def handle(request: httpx.Request) -> httpx.Response:
-        answer = client.request(request.method, str(request.url), headers=dict(request.headers),
-                                content=request.content)
+        answer = client.request(
+            request.method, str(request.url), headers=dict(request.headers), content=request.content
+        )
         return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
 
     return httpx.MockTransport(handle)
 
 
 def _post(client: TestClient, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-    return client.post("/api/v1/probe-runs", content=json.dumps(body),
-                       headers={"Content-Type": "application/json", **(headers or {})})
+    return client.post(
+        "/api/v1/probe-runs",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def test_push_with_the_right_token_records_and_compares(seeded_engine: Engine) -> None:
-    add_model(seeded_engine, slug="tiny-mixtral", total_params=260_000, active_params=150_000,
-              experts=4, experts_per_token=2, layers=2, context_length=256)
+    add_model(
+        seeded_engine,
+        slug="tiny-mixtral",
+        total_params=260_000,
+        active_params=150_000,
+        experts=4,
+        experts_per_token=2,
+        layers=2,
+        context_length=256,
+    )
     client = _client(seeded_engine)
     run = ProbeRunCreate.model_validate(sample_run(model_slug="tiny-mixtral"))
     check_model(URL, "tiny-mixtral", transport=_via(client))
@@ -58,7 +70,9 @@ def test_push_with_the_right_token_records_and_compares(seeded_engine: Engine) -
     assert not checks["active_params"]["matches"]  # 162,112 against 150,000: 8 % over
     assert checks["active_params"]["difference"] == pytest.approx(0.08075, abs=1e-5)
     assert claims["matches"] is False
-    assert claims["summary"] == "measured 260.42K total / 162.11K active against claimed 260K / 150K"
+    assert (
+        claims["summary"] == "measured 260.42K total / 162.11K active against claimed 260K / 150K"
+    )
     listed = client.get("/api/v1/probe-runs", params={"model": "tiny-mixtral"}).json()
     assert listed["count"] == 1 and listed["data"][0]["decode_tokens_per_s"] == 200.0
     by_model = client.get("/api/v1/models/tiny-mixtral/probe-runs").json()

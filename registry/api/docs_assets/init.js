@@ -1,0 +1,11 @@
+// Starts Swagger UI on the registry's OpenAPI schema. A file of its own, not an inline script,
+// so that the Content-Security-Policy can forbid inline scripts everywhere.
+window.addEventListener("load", function () {
+  window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout",
+  });
+});
