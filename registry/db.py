@@ -9,6 +9,7 @@ then sees the data before a seed load or after it, never a mix.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -38,9 +39,9 @@ def create_db_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite the file's folder is created and pragmas are set."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
@@ -60,14 +61,24 @@ def snapshot_engine(engine: Engine) -> Engine:
     return engine
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file an SQLite URL names (``file:`` URIs included); None for memory or other servers."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    assert database is not None
+    if database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return Path(database)
+
+
 def check_database_file(url: str) -> None:
     """Raise DatabaseError when an SQLite URL names a missing file (instead of creating it)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return
-    if not Path(parsed.database).exists():
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
         raise DatabaseError(
-            f"the database file {parsed.database} does not exist: create it with "
+            f"the database file {path} does not exist: create it with "
             "`registry db upgrade` and load the seeds with `registry seed`"
         )
 
@@ -90,11 +101,33 @@ def describe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _check_writable(engine: Engine) -> None:
+    # A write that is rolled back: it fails at once on a read-only file or mount.
+    raw = engine.raw_connection()
+    try:
+        sqlite = raw.driver_connection
+        assert isinstance(sqlite, sqlite3.Connection)
+        try:
+            version = sqlite.execute("PRAGMA user_version").fetchone()[0]
+            sqlite.execute("BEGIN IMMEDIATE")
+            try:
+                sqlite.execute(f"PRAGMA user_version = {int(version)}")
+            finally:
+                sqlite.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+    finally:
+        raw.close()
+
+
 def check_connection(engine: Engine) -> None:
-    """Raise DatabaseError with a clear message when the database cannot be reached."""
+    """Raise DatabaseError with a clear message when the database cannot be reached or, for
+    SQLite, cannot be written (the server records probe runs)."""
     try:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
+        if engine.dialect.name == "sqlite":
+            _check_writable(engine)
     except sa.exc.DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(

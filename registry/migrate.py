@@ -17,7 +17,8 @@ ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 def alembic_config(engine: Engine) -> Config:
     """An Alembic configuration that runs on ``engine``'s connections."""
     config = Config(str(ALEMBIC_INI))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    url = engine.url.render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser escaping
     config.attributes["configure_logger"] = False
     return config
 

@@ -7,7 +7,6 @@ developer's run skips those tests, but on CI (CI=true) an unreachable server fai
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -16,21 +15,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from tests_support import MINI_SEEDS, ON_CI, POSTGRES_URL
 
 from registry import migrate
 from registry.db import create_db_engine
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
-
-POSTGRES_URL = os.environ.get(
-    "REGISTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-TESTS = Path(__file__).parent
-MINI_SEEDS = TESTS / "data" / "mini_seeds"
-PROJECT_SEEDS = TESTS.parent / "seeds"
-SHARED_DATA = TESTS.parent.parent / "shared" / "data"
 
 
 def _postgres_engine() -> Iterator[Engine]:

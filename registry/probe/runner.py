@@ -73,11 +73,11 @@ def architecture_fields(config: dict[str, Any]) -> tuple[Architecture | None, di
     except ConfigError:
         return None, {}
     fields = {name: getattr(arch, name, None) for name in ARCH_INT_FIELDS}
-    fields["head_dim"] = arch.d_head
-    fields["kv_heads"] = arch.n_kv
-    return arch, {k: v for k, v in fields.items() if isinstance(v, int) and v} | {
-        "context_length": config.get("max_position_embeddings")
-    }
+    fields |= {"head_dim": arch.d_head, "kv_heads": arch.n_kv}
+    if fields.get("moe_layer_step") == 1:
+        del fields["moe_layer_step"]  # the default: every layer (after the dense ones) is MoE
+    kept = {k: v for k, v in fields.items() if isinstance(v, int) and v}
+    return arch, kept | {"context_length": config.get("max_position_embeddings")}
 
 
 def _census_fields(census: ParamCensus) -> dict[str, Any]:

@@ -37,7 +37,10 @@ def record_run(session: Session, run: ProbeRunCreate) -> ProbeRun:
 
 def public_run(row: ProbeRun) -> ProbeRunPublic:
     """A stored run in its public shape."""
-    return ProbeRunPublic.model_validate(row, from_attributes=True)
+    public = ProbeRunPublic.model_validate(row, from_attributes=True)
+    if public.created_at.tzinfo is None:  # SQLite keeps no zone: the value was written in UTC
+        public.created_at = public.created_at.replace(tzinfo=dt.UTC)
+    return public
 
 
 def list_probe_runs(

@@ -36,8 +36,6 @@ COUNT_FIELDS = {
     "total_params",
     "active_params",
     "training_tokens",
-    "context_length",
-    "max_output_tokens",
     "params",
     "tokens",
     "inference_tokens",

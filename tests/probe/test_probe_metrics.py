@@ -51,7 +51,7 @@ def test_latency_percentiles_pool_the_tokens_of_every_measured_run() -> None:
     metrics = summarise(runs, batch=1, prompt_tokens=8)
     assert metrics.token_latency_p50_s == pytest.approx(0.01)
     assert 0.01 < metrics.token_latency_p99_s < 0.5
-    with pytest.raises(ValueError, match="at least 2 generated tokens, got 1"):
+    with pytest.raises(ValueError, match="at least 2 generated tokens to time decoding, got 1"):
         RunTiming(start_s=0.0, token_times_s=(1.0,))
 
 

@@ -301,3 +301,28 @@ def test_static_assets_and_the_vega_bundle(
     assert bundle.status_code == 200 and bundle.text == "window.vegaEmbed = 1;"
     assert "immutable" in bundle.headers["cache-control"]
     assert vendor.bundle_path(client.app.state.settings).read_text() == "window.vegaEmbed = 1;"
+
+
+@pytest.mark.slow
+def test_compare_of_five_models_renders_within_30_ms_median(seeded_engine: Engine) -> None:
+    """The brief's budget, measured in process as bench/bench_pages.py does (loose on purpose)."""
+    import asyncio
+    import statistics
+    import time
+
+    import httpx
+
+    url = "/compare?models=demo-7b,demo-7b-chat,demo-8x1b,demo-open,demo-api"
+
+    async def timings() -> list[float]:
+        transport = httpx.ASGITransport(app=create_app(engine=seeded_engine))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get(url)).status_code == 200  # renders and caches the charts
+            times = []
+            for _ in range(30):
+                start = time.perf_counter()
+                await client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+            return times
+
+    assert statistics.median(asyncio.run(timings())) <= 30.0

@@ -9,6 +9,7 @@ import altair as alt
 from registry.seeds.numbers import humanize_count
 from registry.web.charts.frame import ACCESS_DOMAIN, ACCESS_RANGE, SI_LABELS, WIDTH
 
+COARSE_EXPERTS = 16  # Mixtral 8x7B, 8x22B, Grok, Phi-3.5-MoE 16x3.8B
 ACCESS = alt.Color(
     "access:N", scale=alt.Scale(domain=ACCESS_DOMAIN, range=ACCESS_RANGE), title="access"
 )
@@ -20,11 +21,14 @@ def _labelled(rows: list[dict[str, Any]], *fields: str) -> list[dict[str, Any]]:
 
 
 def moe_split_chart(rows: list[dict[str, Any]]) -> alt.LayerChart:
-    """Stacked bars of shared and routed-expert parameters, with a tick at E x (dense size)."""
+    """Stacked bars of shared and routed-expert parameters, with a tick at E x (dense size).
+
+    Only coarse-grained MoE (named "E x size", like 8x7B) is drawn: for hundreds of small experts
+    "E x the dense model of one expert" is no size anyone quotes.
+    """
     parts = []
+    rows = [r for r in rows if r["naive_params"] and r["experts"] <= COARSE_EXPERTS]
     for r in rows:
-        if r["routed_params"] is None:
-            continue
         for part, value in (("shared", r["shared_params"]), ("routed experts", r["routed_params"])):
             parts.append(
                 {
