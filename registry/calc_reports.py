@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -42,11 +42,14 @@ def resolve_fit(name: str | None) -> Law:
     return resolve_saved_fit(name, path=get_settings().fits_path)
 
 
-def cost_model(options: Mapping[str, float | None]) -> calc.CostModel | None:
-    """A cost model when any cost option is given; all of them are then required."""
+def cost_model(
+    options: Mapping[str, float | None], *, option_name: Callable[[str], str] = str
+) -> calc.CostModel | None:
+    """A cost model when any cost option is given; all of them are then required (named in the
+    error as ``option_name`` spells them: query parameters or ``--options``)."""
     if all(value is None for value in options.values()):
         return None
-    missing = [key for key, value in options.items() if value is None]
+    missing = [option_name(key) for key, value in options.items() if value is None]
     if missing:
         raise calc.CalcError(f"the cost form also needs {', '.join(missing)}")
     return calc.CostModel(**{COST_OPTIONS[key]: value for key, value in options.items()})  # type: ignore[arg-type]

@@ -20,8 +20,16 @@ from rich.console import Console
 from rich.table import Table
 
 from registry import calc
-from registry.calc.laws import Law
-from registry.calc.saved_fits import resolve_saved_fit, save_fit
+from registry.calc.saved_fits import save_fit
+from registry.calc_reports import (
+    Runs,
+    cost_model,
+    fit_report,
+    memory_report,
+    resolve_fit,
+    runs_from_frame,
+)
+from registry.config import get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -102,18 +110,6 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]
     return rows
 
 
-def _fits_path() -> Path:
-    """Where saved fits live (``registry.config`` settings)."""
-    from registry.config import get_settings
-
-    return get_settings().fits_path
-
-
-def resolve_fit(name: str | None) -> Law:
-    """``--fit NAME``: built-in sets first, then fits saved with ``registry fit --save``."""
-    return resolve_saved_fit(name, path=_fits_path())
-
-
 @calc_app.command("optimal")
 @_handles_errors
 def optimal(
@@ -152,30 +148,7 @@ def place(
     _emit(placed.as_dict(), as_json=as_json, title=f"{params:.3g} params on {tokens:.3g} tokens")
 
 
-# Cost-form options (Sardana et al. 2024, Section 3) -> CostModel fields.
-COST_FIELDS = {
-    "training_price": "training_price_per_gpu_hour",
-    "training_peak_flops": "training_peak_flops_per_s",
-    "training_mfu": "training_utilisation",
-    "inference_price": "inference_price_per_gpu_hour",
-    "inference_peak_flops": "inference_peak_flops_per_s",
-    "input_mfu": "input_utilisation",
-    "output_mfu": "output_utilisation",
-    "input_tokens": "input_tokens_per_request",
-    "output_tokens": "output_tokens_per_request",
-    "requests": "requests",
-}
 CostFloat = Annotated[float | None, typer.Option(rich_help_panel="Cost form (Sardana et al. 2024)")]
-
-
-def _cost_model(options: Mapping[str, float | None]) -> calc.CostModel | None:
-    """A cost model when any cost option is given; all of them are then required."""
-    if all(value is None for value in options.values()):
-        return None
-    missing = ["--" + key.replace("_", "-") for key, value in options.items() if value is None]
-    if missing:
-        raise calc.CalcError(f"the cost form also needs {', '.join(missing)}")
-    return calc.CostModel(**{COST_FIELDS[key]: value for key, value in options.items()})  # type: ignore[arg-type]
 
 
 @calc_app.command("inference-optimal")
@@ -210,7 +183,7 @@ def inference_optimal(
     Cost form: $ per GPU-hour, peak FLOP/s and MFU (0-1) for training and inference (input and
     output tokens apart), tokens per request and lifetime requests; it minimises dollars.
     """
-    cost = _cost_model({
+    cost = cost_model(option_name=lambda key: "--" + key.replace("_", "-"), options={
         "training_price": training_price, "training_peak_flops": training_peak_flops,
         "training_mfu": training_mfu, "inference_price": inference_price,
         "inference_peak_flops": inference_peak_flops, "input_mfu": input_mfu,
@@ -271,57 +244,31 @@ def memory(
     as_json: JsonOption = False,
 ) -> None:
     """Weights and KV-cache memory, FLOPs per token and the decode/prefill ceilings."""
-    arch = _read_config(config)
-    estimate = calc.memory_estimate(
-        arch,
+    result = memory_report(
+        _read_config(config),
         context_tokens=context_tokens,
         batch_size=batch_size,
-        weights_dtype=dtype,
+        dtype=dtype,
         kv_dtype=kv_dtype,
+        gpu=gpu,
     )
-    result: dict[str, Any] = estimate.as_dict() | {
-        "flops_per_token": calc.flops_per_token(arch, context_tokens=context_tokens)
-    }
-    if gpu:
-        peaks = calc.gpu_peaks(gpu)
-        result["gpu"] = gpu
-        result["decode_ceiling_tokens_per_s"] = calc.decode_ceiling_tokens_per_s(
-            arch,
-            bandwidth_bytes_per_s=peaks["bandwidth_bytes_per_s"],
-            context_tokens=context_tokens,
-            batch_size=batch_size,
-            weights_dtype=dtype,
-            kv_dtype=kv_dtype,
-        )
-        result["prefill_ceiling_tokens_per_s"] = calc.prefill_ceiling_tokens_per_s(
-            arch, peak_flops_per_s=peaks["peak_flops_per_s"], context_tokens=context_tokens
-        )
     _emit(result, as_json=as_json, title=f"Memory of {config}")
 
 
 def _read_runs(
     path: Path, *, params_col: str, tokens_col: str | None, flops_col: str | None, loss_col: str
-) -> tuple[Any, Any, Any]:
+) -> Runs:
     """(params, tokens, loss) arrays of a runs CSV; a missing column lists the file's columns."""
     if (tokens_col is None) == (flops_col is None):
         raise calc.CalcError("give exactly one of --tokens-col and --flops-col")
-    frame = pd.read_csv(path)
-    wanted = [name for name in (params_col, tokens_col, flops_col, loss_col) if name]
-    missing = [name for name in wanted if name not in frame.columns]
-    if missing:
-        raise calc.CalcError(
-            f"{path}: no column {', '.join(map(repr, missing))}; "
-            f"columns are {', '.join(map(repr, frame.columns))}"
-        )
-    params = frame[params_col].to_numpy(dtype=float)
-    tokens = (
-        frame[tokens_col].to_numpy(dtype=float)
-        if tokens_col
-        else calc.tokens_from_flops(
-            params=params, flops=frame[str(flops_col)].to_numpy(dtype=float)
-        )
+    return runs_from_frame(
+        pd.read_csv(path),
+        params_col=params_col,
+        tokens_col=tokens_col,
+        flops_col=flops_col,
+        loss_col=loss_col,
+        origin=str(path),
     )
-    return params, tokens, frame[loss_col].to_numpy(dtype=float)
 
 
 @_handles_errors
@@ -353,25 +300,20 @@ def fit(
     """Fit L(N, D) = E + A/N^alpha + B/D^beta to runs (Hoffmann et al. 2022; Epoch 2024)."""
     if (predict_params is None) != (predict_tokens is None):
         raise calc.CalcError("give both --predict-params and --predict-tokens")
-    params, tokens, loss = _read_runs(
+    runs_data = _read_runs(
         runs, params_col=params_col, tokens_col=tokens_col, flops_col=flops_col, loss_col=loss_col
     )
-    result = calc.fit_law(
-        params=params,
-        tokens=tokens,
-        loss=loss,
+    output, result = fit_report(
+        runs_data,
         exclude_top_loss=exclude_top_loss,
         bootstrap=bootstrap,
         seed=seed,
+        predict_params=predict_params,
+        predict_tokens=predict_tokens,
     )
-    output = result.as_dict()
-    if predict_params is not None and predict_tokens is not None:
-        output["prediction"] = {
-            "params": predict_params,
-            "tokens": predict_tokens,
-            "loss": float(result.law.loss(params=predict_params, tokens=predict_tokens)),
-        }
     if save:
         law = result.as_fit(save, source=f"fitted to {runs}")
-        output["saved_to"] = str(save_fit(_fits_path(), law, {"runs_used": result.runs_used}))
+        output["saved_to"] = str(
+            save_fit(get_settings().fits_path, law, {"runs_used": result.runs_used})
+        )
     _emit(output, as_json=as_json, title=f"Fit to {runs}")

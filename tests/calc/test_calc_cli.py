@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from registry import cli_calc
 from registry.calc import get_fit
+from registry.config import get_settings
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -22,10 +24,12 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def fits_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "var" / "fits.json"
-    monkeypatch.setattr(cli_calc, "_fits_path", lambda: path)
-    return path
+def fits_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Saved fits go to a fresh data folder, as REGISTRY_DATA_DIR says."""
+    monkeypatch.setenv("REGISTRY_DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    yield tmp_path / "var" / "fits.json"
+    get_settings.cache_clear()
 
 
 def run_json(*args: str) -> dict:
