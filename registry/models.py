@@ -157,9 +157,16 @@ ARCH_INT_FIELDS = (
     "qk_rope_head_dim",
     "v_head_dim",
     "mtp_layers",
+    "norms_per_layer",
 )
-ARCH_BOOL_FIELDS = ("attention_bias", "linear_bias", "tied_embeddings")
-ARCH_STR_FIELDS = ("mlp", "norm")
+ARCH_BOOL_FIELDS = (
+    "attention_bias",
+    "linear_bias",
+    "tied_embeddings",
+    "shared_expert_gate",
+    "attention_output_bias",
+)
+ARCH_STR_FIELDS = ("mlp", "norm", "qk_norm")
 
 
 class ModelArchitecture(SQLModel):
@@ -189,6 +196,10 @@ class ModelArchitecture(SQLModel):
     qk_rope_head_dim: int | None = None
     v_head_dim: int | None = None
     mtp_layers: int | None = None
+    qk_norm: str | None = Field(default=None, max_length=16)
+    norms_per_layer: int | None = None
+    shared_expert_gate: bool | None = None
+    attention_output_bias: bool | None = None
 
 
 class Model(ModelArchitecture, table=True):

@@ -213,3 +213,16 @@ def test_numbers_carry_sources(kb: TreeRecords) -> None:
         for field, (url, confidence, undisclosed, _) in model["claims"].items():
             if confidence != "derived" and not undisclosed:
                 assert url and url.startswith(("https://", "http://")), (model["slug"], field)
+
+
+def test_seed_database_and_calculator_name_the_architecture_alike() -> None:
+    import dataclasses
+
+    from registry.calc import Architecture
+    from registry.models import ModelArchitecture
+    from registry.seeds.schema import ArchitectureSpec
+
+    calculator = {f.name for f in dataclasses.fields(Architecture)}
+    top_level = {"experts", "experts_per_token", "shared_experts"}  # model fields, not arch keys
+    assert set(ArchitectureSpec.model_fields) - {"source", "note"} == calculator - top_level
+    assert set(ModelArchitecture.model_fields) == calculator - top_level

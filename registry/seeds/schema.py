@@ -126,7 +126,7 @@ class ArchitectureSpec(Strict):
     head_dim: PositiveInt | None = None
     ffn_size: PositiveInt | None = None
     mlp: Literal["gated", "plain"] = "gated"
-    norm: Literal["rmsnorm", "layernorm"] = "rmsnorm"
+    norm: Literal["rmsnorm", "layernorm", "none"] = "rmsnorm"
     attention_bias: bool = False
     linear_bias: bool = False
     tied_embeddings: bool = False
@@ -142,6 +142,10 @@ class ArchitectureSpec(Strict):
     qk_rope_head_dim: PositiveInt | None = None
     v_head_dim: PositiveInt | None = None
     mtp_layers: NonNegativeInt = 0
+    qk_norm: Literal["none", "head", "full"] = "none"
+    norms_per_layer: PositiveInt = 2
+    shared_expert_gate: bool = False
+    attention_output_bias: bool = False
     source: str | None = Field(default=None, description="Default: the model's source.")
     note: str | None = None
 

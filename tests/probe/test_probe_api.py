@@ -116,6 +116,8 @@ def test_unknown_model_bad_body_and_size_limit(seeded_engine: Engine) -> None:
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["total_params"]
     huge = _post(client, sample_run(notes="x" * 70_000), auth)
     assert huge.status_code == 413
+    unknown = client.get("/api/v1/models/no-such-model/probe-runs")
+    assert unknown.status_code == 404 and "'no-such-model'" in unknown.json()["detail"]
 
 
 def test_writes_are_rate_limited_per_client(seeded_engine: Engine) -> None:

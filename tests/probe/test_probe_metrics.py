@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from registry.calc import GPU_PEAKS, architecture_from_hf_config, count_params
 from registry.calc import decode_ceiling_tokens_per_s as calc_decode_ceiling
 from registry.models import Model
 from registry.probe.claims import compare_claims, format_claimed, format_measured
+from registry.probe.errors import MissingExtra
+from registry.probe.loading import require_torch
 from registry.probe.measure import timed_runs
 from registry.probe.roofline import gpu_key, roofline
 from registry.probe.stats import RunTiming, summarise
@@ -151,3 +154,9 @@ def test_differences_over_one_percent_are_flagged() -> None:
     assert checks["layers"].matches and checks["vocab_size"].matches  # 1.0 % is within
     assert result.summary == "measured 101.00K total against claimed 100K"
     assert (format_measured(7_241_732_096), format_claimed(7_241_732_096)) == ("7.24B", "7.242B")
+
+
+def test_without_torch_the_probe_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(MissingExtra, match=r"needs 'torch'.*pip install 'model-registry\[probe\]'"):
+        require_torch()
