@@ -24,8 +24,8 @@ def record_run(session: Session, run: ProbeRunCreate) -> ProbeRun:
     """Store ``run``; with a model slug, link it and compare it with the model's claims."""
     values = run.model_dump()
     model = get_model(session, slug=run.model_slug) if run.model_slug else None
-    if model is not None:
-        values["claims"] = compare_claims(values, model).as_dict()
+    # Claims are always the server's own comparison, never what the client sent.
+    values["claims"] = compare_claims(values, model).as_dict() if model else None
     row = ProbeRun(
         **values, model_id=model.id if model else None, created_at=dt.datetime.now(dt.UTC)
     )

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from registry import calc, queries
 from registry.api.deps import SessionDep
 from registry.calc import BUILTIN_FITS
+from registry.calc_reports import memory_report
 from registry.errors import NotFound, RegistryError
 from registry.knowledge import architecture_of
 from registry.web import datasets
@@ -112,32 +113,9 @@ def _memory(session: Session, form: Memory) -> dict[str, Any]:
     arch = architecture_of(model.model_dump())
     if arch is None:
         raise NotFound(f"model: {form.model!r} has no recorded architecture; pick one listed")
-    estimate = calc.memory_estimate(
-        arch,
-        context_tokens=form.context,
-        batch_size=form.batch,
-        weights_dtype=form.dtype,
-        kv_dtype=form.kv_dtype,
-    )
-    result = estimate.as_dict() | {
-        "flops_per_token": calc.flops_per_token(arch, context_tokens=form.context)
-    }
-    if form.gpu:
-        peaks = calc.gpu_peaks(form.gpu)
-        result |= {
-            "gpu": form.gpu,
-            "decode_ceiling_tokens_per_s": calc.decode_ceiling_tokens_per_s(
-                arch,
-                bandwidth_bytes_per_s=peaks["bandwidth_bytes_per_s"],
-                context_tokens=form.context,
-                batch_size=form.batch,
-                weights_dtype=form.dtype,
-                kv_dtype=form.kv_dtype,
-            ),
-            "prefill_ceiling_tokens_per_s": calc.prefill_ceiling_tokens_per_s(
-                arch, peak_flops_per_s=peaks["peak_flops_per_s"], context_tokens=form.context
-            ),
-        }
+    report = memory_report(arch, context_tokens=form.context, batch_size=form.batch,
+                           dtype=form.dtype, kv_dtype=form.kv_dtype, gpu=form.gpu)  # fmt: skip
+    result = {"model": form.model} | report
     return {"result": result}
 
 

@@ -1,24 +1,25 @@
 """``/fit``: upload training runs as CSV, see the fitted law and its extrapolation.
 
 The upload is a multipart POST read with the standard library's MIME parser (the form needs no
-extra dependency), bounded in size; the fit itself is ``registry.calc.fit_law``.
+extra dependency), bounded in size; the runs are read and fitted by ``registry.calc_reports``, the
+functions behind ``POST /api/v1/calc/fit``, so the page and the API give the same fit.
 """
 
 from __future__ import annotations
 
-import io
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Annotated, Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # the sample runs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from registry import calc
+from registry.calc_reports import fit_report, runs_from_csv
 from registry.errors import BadInput
 from registry.web.charts import render_chart
 from registry.web.charts.fit import fit_chart
@@ -73,59 +74,22 @@ def multipart_fields(content_type: str, body: bytes) -> dict[str, bytes]:
     return fields
 
 
-def read_runs(data: bytes, form: FitForm) -> tuple[Any, Any, Any]:
-    """(params, tokens, loss) arrays of an uploaded runs CSV; a missing column lists the columns."""
-    try:
-        frame = pd.read_csv(io.BytesIO(data), nrows=MAX_RUNS + 1)
-    except (ValueError, pd.errors.ParserError) as error:
-        raise BadInput(f"runs: not a CSV file ({error})") from None
-    if len(frame) > MAX_RUNS:
-        raise BadInput(f"runs: at most {MAX_RUNS:,} rows; got more")
-    wanted = [c for c in (form.params_col, form.tokens_col, form.flops_col, form.loss_col) if c]
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise BadInput(
-            f"runs: no column {', '.join(map(repr, missing))}; "
-            f"columns are {', '.join(map(repr, frame.columns))}"
-        )
-    try:
-        params = frame[form.params_col].to_numpy(dtype=float)
-        tokens = (
-            frame[form.tokens_col].to_numpy(dtype=float)
-            if form.tokens_col
-            else calc.tokens_from_flops(
-                params=params, flops=frame[str(form.flops_col)].to_numpy(dtype=float)
-            )
-        )
-        return params, tokens, frame[form.loss_col].to_numpy(dtype=float)
-    except ValueError as error:
-        raise BadInput(f"runs: a column holds something other than numbers ({error})") from None
-
-
 def fitted(data: bytes, form: FitForm) -> dict[str, Any]:
-    """The fit, its extrapolation table and chart, and the prediction asked for."""
-    if (form.predict_params is None) != (form.predict_tokens is None):
-        raise BadInput("give both predict_params and predict_tokens, or neither")
-    params, tokens, loss = read_runs(data, form)
+    """The fit (``calc_reports.fit_report``, as the API answers), its chart and extrapolation."""
+    if len(data.splitlines()) > MAX_RUNS + 1:
+        raise BadInput(f"runs: at most {MAX_RUNS:,} rows")
+    columns = form.model_dump(include={"params_col", "tokens_col", "flops_col", "loss_col"})
     try:
-        result = calc.fit_law(
-            params=params,
-            tokens=tokens,
-            loss=loss,
-            bootstrap=form.bootstrap,
-            exclude_top_loss=form.exclude_top_loss,
-            seed=form.seed,
-        )
+        params, tokens, loss = runs_from_csv(data, **columns)
+        report, result = fit_report(
+            (params, tokens, loss),
+            **form.model_dump(include={"exclude_top_loss", "bootstrap", "seed",
+                                       "predict_params", "predict_tokens"}),
+        )  # fmt: skip
     except calc.CalcError as error:
-        raise BadInput(str(error)) from None
+        raise BadInput(f"runs: {error}") from None
     law = result.law
-    prediction = None
-    if form.predict_params is not None and form.predict_tokens is not None:
-        prediction = {
-            "params": form.predict_params,
-            "tokens": form.predict_tokens,
-            "loss": float(law.loss(params=form.predict_params, tokens=form.predict_tokens)),
-        }
+    prediction = report.get("prediction")
     runs = [
         {"params": float(p), "tokens": float(t), "loss": float(lo)}
         for p, t, lo in zip(params, tokens, loss, strict=True)
@@ -135,13 +99,8 @@ def fitted(data: bytes, form: FitForm) -> dict[str, Any]:
         (*key, repr(prediction)), lambda: fit_chart(law, runs, prediction), name="fit"
     )
     budgets = [calc.compute_optimal(flops=c, fit=law).as_dict() for c in EXTRAPOLATION_FLOPS]
-    return {
-        "result": result.as_dict(),
-        "prediction": prediction,
-        "chart": chart,
-        "extrapolation": budgets,
-        "runs": len(runs),
-    }
+    return {"result": report, "prediction": prediction, "chart": chart,
+            "extrapolation": budgets, "runs": len(runs)}  # fmt: skip
 
 
 @router.get("/fit", response_class=HTMLResponse)
