@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from registry import calc
 from registry.api.deps import SessionDep
 from registry.api.responses import json_response
+from registry.api.schemas import ERRORS
 from registry.calc_reports import (
     COST_OPTIONS,
     cost_model,
@@ -23,7 +25,7 @@ from registry.errors import BadInput
 from registry.knowledge import architecture_of
 from registry.queries import models_by_slug
 
-router = APIRouter(prefix="/api/v1/calc", tags=["calculator"])
+router = APIRouter(prefix="/api/v1/calc", tags=["calculator"], responses=ERRORS)
 
 MAX_QUANTITY = 1e40  # far beyond any model (1e40 FLOPs is ~1e14 times Llama 3.1 405B's budget)
 MAX_CONFIG_BYTES = 256 * 1024
@@ -31,8 +33,9 @@ MAX_RUNS_BYTES = 2 * 1024 * 1024
 
 
 def _quantity(description: str, *, example: float | None = None) -> Any:
+    """A count of parameters, tokens or FLOPs: at least one, finite, and not absurdly large."""
     return Query(
-        gt=0,
+        ge=1,
         le=MAX_QUANTITY,
         allow_inf_nan=False,
         description=description,
@@ -46,16 +49,16 @@ Fit = Annotated[
 ]
 
 
-@router.get("/optimal")
+@router.get("/optimal", response_model=dict[str, Any])
 def optimal(
     flops: Annotated[float, _quantity("Training budget C in FLOPs.", example=5.76e23)],
     fit: Fit = None,
 ) -> Response:
     """Compute-optimal parameters and tokens for a training budget (Hoffmann et al. 2022)."""
-    return json_response(calc.compute_optimal(flops=flops, fit=resolve_fit(fit)).as_dict())
+    return _finite_json(calc.compute_optimal(flops=flops, fit=resolve_fit(fit)).as_dict())
 
 
-@router.get("/place")
+@router.get("/place", response_model=dict[str, Any])
 def place(
     params: Annotated[float, _quantity("Total parameters N.", example=70e9)],
     tokens: Annotated[float, _quantity("Training tokens D.", example=1.4e12)],
@@ -73,7 +76,24 @@ def place(
         fit=resolve_fit(fit),
         inference_tokens=inference_tokens,
     )
-    return json_response(placed.as_dict())
+    return _finite_json(placed.as_dict())
+
+
+def _finite_json(result: Any) -> Response:
+    """The answer as JSON, or a 422 when the inputs drive the law out of finite numbers."""
+    if not _all_finite(result):
+        raise BadInput("the inputs lie outside the range where the law gives finite numbers")
+    return json_response(result)
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_all_finite(v) for v in value)
+    return True
 
 
 class CostQuery:
@@ -96,13 +116,16 @@ def _positive(name: str, raw: str) -> float:
     return value
 
 
-@router.get("/inference-optimal")
+@router.get("/inference-optimal", response_model=dict[str, Any])
 def inference_optimal(
     cost: Annotated[CostQuery, Depends()],
     inference_tokens: Annotated[
         float | None, _quantity("Lifetime inference demand in tokens.")
     ] = None,
-    loss: Annotated[float | None, _quantity("Target loss (nats/token).")] = None,
+    loss: Annotated[
+        float | None,
+        Query(gt=0, le=100, allow_inf_nan=False, description="Target loss (nats/token)."),
+    ] = None,
     params: Annotated[float | None, _quantity("Reach this model's loss...")] = None,
     tokens: Annotated[float | None, _quantity("...trained on D tokens.")] = None,
     fit: Fit = None,
@@ -124,10 +147,10 @@ def inference_optimal(
         fit=resolve_fit(fit),
         cost=model,
     )
-    return json_response(best.as_dict())
+    return _finite_json(best.as_dict())
 
 
-@router.get("/memory")
+@router.get("/memory", response_model=dict[str, Any])
 def memory(
     session: SessionDep,
     model: Annotated[
@@ -149,7 +172,7 @@ def memory(
     arch = architecture_of(found.model_dump())
     if arch is None:
         raise BadInput(f"model: {model!r} has no recorded architecture; try one with open weights")
-    return json_response(
+    return _finite_json(
         {"model": model}
         | memory_report(
             arch, context_tokens=context, batch_size=batch, dtype=dtype, kv_dtype=kv_dtype, gpu=gpu
@@ -173,7 +196,7 @@ class PayloadTooLarge(BadInput):
     status_code = 413
 
 
-@router.post("/params")
+@router.post("/params", response_model=dict[str, Any])
 async def params_of_config(
     request: Request,
     include_mtp: Annotated[
@@ -189,10 +212,10 @@ async def params_of_config(
     if not isinstance(config, dict):
         raise BadInput("body: expected a JSON object (a config.json)")
     arch = calc.architecture_from_hf_config(config)
-    return json_response(calc.count_params(arch, include_mtp=include_mtp).as_dict())
+    return _finite_json(calc.count_params(arch, include_mtp=include_mtp).as_dict())
 
 
-@router.post("/fit")
+@router.post("/fit", response_model=dict[str, Any])
 async def fit(
     request: Request,
     params_col: Annotated[str, Query(max_length=64)] = "params",
@@ -225,4 +248,4 @@ async def fit(
         predict_params=predict_params,
         predict_tokens=predict_tokens,
     )
-    return json_response(report)
+    return _finite_json(report)

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Response
 from registry import views
 from registry.api.deps import SessionDep
 from registry.api.responses import json_response
+from registry.api.schemas import ERRORS, ComparePublic
 
-router = APIRouter(prefix="/api/v1", tags=["compare"])
+router = APIRouter(prefix="/api/v1", tags=["compare"], responses=ERRORS)
 
 
-@router.get("/compare")
+@router.get("/compare", response_model=ComparePublic)
 def compare(
     session: SessionDep,
     models: Annotated[

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
 from registry import exports, queries, views
 from registry.api.deps import SessionDep
 from registry.api.responses import json_response
+from registry.api.schemas import ERRORS, ModelDetailPublic, PlacementPublic
 from registry.filters import MAX_LIMIT, ModelFilters
 from registry.models import ModelPublic, ModelsPublic
 
-router = APIRouter(prefix="/api/v1", tags=["models"])
+router = APIRouter(prefix="/api/v1", tags=["models"], responses=ERRORS)
 Filters = Annotated[ModelFilters, Query()]
 Slug = Annotated[str, Path(max_length=96, examples=["mixtral-8x7b"])]
 Fit = Annotated[
@@ -48,20 +49,20 @@ def export_csv(session: SessionDep, filters: Filters) -> Response:
     return Response(exports.to_csv(_all_matching(session, filters)), media_type="text/csv")
 
 
-@router.get("/models.json", response_class=Response)
+@router.get("/models.json", response_class=Response, response_model=list[dict[str, Any]])
 def export_json(session: SessionDep, filters: Filters) -> Response:
     """The matching models as a JSON array of flat records."""
     body = exports.to_json(_all_matching(session, filters))
     return Response(body, media_type="application/json")
 
 
-@router.get("/models/{slug}")
+@router.get("/models/{slug}", response_model=ModelDetailPublic)
 def get_model(session: SessionDep, slug: Slug, fit: Fit = None) -> Response:
     """Everything about one model: sources, lineage, evaluations, derived values, placement."""
     return json_response(views.model_detail(session, slug=slug, fit=fit))
 
 
-@router.get("/models/{slug}/placement")
+@router.get("/models/{slug}/placement", response_model=PlacementPublic)
 def get_placement(
     session: SessionDep,
     slug: Slug,

@@ -18,11 +18,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from registry.api.deps import SessionDep
+from registry.api.schemas import ERRORS, WRITE_ERRORS
 from registry.models import ProbeRunCreate, ProbeRunPublic, ProbeRunsPublic
 from registry.probe import store
 from registry.probe.ratelimit import TokenBucket
 
-router = APIRouter(prefix="/api/v1", tags=["probe-runs"])
+router = APIRouter(prefix="/api/v1", tags=["probe-runs"], responses=ERRORS)
 MAX_BODY_BYTES = 64 * 1024
 RATE_CAPACITY = 10
 RATE_PER_MINUTE = 10
@@ -94,6 +95,7 @@ async def probe_run_body(request: Request) -> ProbeRunCreate:
     "/probe-runs",
     response_model=ProbeRunPublic,
     status_code=201,
+    responses=WRITE_ERRORS,
     dependencies=[Depends(rate_limited), Depends(require_write_token)],
     openapi_extra={
         "requestBody": {

@@ -153,6 +153,12 @@ def inference_optimal_tokens(
     low, high = _log_tokens_bracket(law, excess_loss, c2)
     if c2 == 0 or low == high:
         return math.exp(low)
+    # The ends bracket the root exactly; in floating point an end can land on the root itself
+    # (the loss within rounding of E): then that end is the answer.
+    if _residual(law, low, excess_loss, c2) <= 0:
+        return math.exp(low)
+    if _residual(law, high, excess_loss, c2) >= 0:
+        return math.exp(high)
     root = brentq(lambda x: _residual(law, x, excess_loss, c2), low, high, xtol=1e-13, rtol=1e-15)
     return math.exp(root)
 

@@ -6,6 +6,7 @@ link and time); recording it locally or pushing it to a server is the caller's c
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -72,11 +73,12 @@ def architecture_fields(config: dict[str, Any]) -> tuple[Architecture | None, di
         arch = architecture_from_hf_config(config)
     except ConfigError:
         return None, {}
+    defaults = {f.name: f.default for f in dataclasses.fields(Architecture)}
     fields = {name: getattr(arch, name, None) for name in ARCH_INT_FIELDS}
-    fields |= {"head_dim": arch.d_head, "kv_heads": arch.n_kv}
-    if fields.get("moe_layer_step") == 1:
-        del fields["moe_layer_step"]  # the default: every layer (after the dense ones) is MoE
-    kept = {k: v for k, v in fields.items() if isinstance(v, int) and v}
+    # Leave out what says nothing (defaults such as moe_layer_step 1); state the head shapes.
+    kept = {k: v for k, v in fields.items() if isinstance(v, int) and v and v != defaults.get(k)}
+    if not arch.is_mla:  # latent attention has no single head width or kv-head count
+        kept |= {"head_dim": arch.d_head, "kv_heads": arch.n_kv}
     return arch, kept | {"context_length": config.get("max_position_embeddings")}
 
 
