@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
@@ -17,6 +19,7 @@ from registry.config import Settings, get_settings
 from registry.db import create_db_engine, snapshot_engine
 from registry.errors import RegistryError
 from registry.security import BodyLimit, SecurityHeaders
+from registry.web.rendering import error_page
 
 # Reads that depend only on the URL and the loaded seeds; probe runs change without a seed load.
 CACHED_PREFIXES = ("/api/v1/",)
@@ -51,22 +54,45 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
+    _install_error_handlers(app)
+    return app
+
+
+def _error(request: Request, message: str, status_code: int, **headers: str) -> Response:
+    """An error as JSON for the API and the JSON twins, as an HTML page for the pages."""
+    path = request.url.path
+    if path.startswith(("/api/", "/docs", "/openapi")) or path.endswith(".json"):
+        return JSONResponse({"detail": message}, status_code=status_code, headers=headers)
+    response = error_page(request, message, status_code=status_code)
+    response.headers.update(headers)
+    return response
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """The one place where errors become responses."""
+
     @app.exception_handler(RegistryError)
-    async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+    async def registry_error(request: Request, exc: RegistryError) -> Response:
+        return _error(request, exc.message, exc.status_code)
 
     @app.exception_handler(DBAPIError)
-    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
         # A dropped or restarting database: the pool reconnects once it is back.
-        return JSONResponse(
-            {"detail": "the database is unavailable right now; retry shortly"},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        message = "the database is unavailable right now; retry shortly"
+        return _error(request, message, 503, **{"Retry-After": "5"})
 
     @app.exception_handler(CalcError)
-    async def calc_error(_: Request, exc: CalcError) -> JSONResponse:
+    async def calc_error(request: Request, exc: CalcError) -> Response:
         # The calculator is pure and knows nothing of HTTP: its errors are bad input.
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return _error(request, str(exc), 422)
 
-    return app
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        path = request.url.path
+        if path.startswith("/api/") or path.endswith(".json"):
+            return await request_validation_exception_handler(request, exc)
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        return error_page(request, problems, status_code=422)
