@@ -1,11 +1,11 @@
 """Responses cached by the data's revision, with ETags and 304s: an ASGI middleware.
 
-Every public read is a pure function of its URL and the loaded data, so a successful GET is kept,
-keyed by the data revision (``dataset_revision``, changed by every seed load that changes data) and
-the URL. The ETag is built from the same two, so every server process gives the same ETag for the
-same data, and a client that sends it back gets a 304. A seed load changes the revision and so every
-key: nothing stale is served, and no process needs telling. Only the revision lookup, one indexed
-single-row read, runs on a cache hit.
+Every public read is a pure function of its URL and the data, so a successful GET is kept, keyed by
+the data revision (``registry.queries.revision_of``: the seeds' content hash and the newest probe
+run) and the URL. The ETag is built from the same two, so every server process gives the same ETag
+for the same data, and a client that sends it back gets a 304. A seed load or a recorded probe run
+changes the revision and so every key: nothing stale is served, and no process needs telling. Only
+the revision lookup, two indexed single-row reads, runs on a cache hit.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CACHE_CONTROL = b"public, max-age=60"
 CACHE_ENTRIES = 4096
 MAX_CACHED_BODY = 4 * 1024 * 1024  # bytes; bigger answers are served but not kept
-REVISION_SQL = sa.text("SELECT revision FROM dataset_revision WHERE id = 1")
 UNAVAILABLE = b'{"detail":"the database is unavailable right now; retry shortly"}'
 
 
@@ -54,11 +53,12 @@ class LRU:
 
 
 def revision_reader(engine: Engine) -> Callable[[], str]:
-    """A function returning the current data revision ('empty' before any load)."""
+    """A function returning the current data revision (``registry.queries.revision_of``)."""
+    from registry.queries import revision_of
 
     def read() -> str:
         with engine.connect() as connection:
-            return connection.execute(REVISION_SQL).scalar() or "empty"
+            return revision_of(connection)
 
     return read
 

@@ -21,9 +21,9 @@ from registry.errors import RegistryError
 from registry.security import BodyLimit, SecurityHeaders
 from registry.web.rendering import error_page
 
-# Reads that depend only on the URL and the loaded seeds; probe runs change without a seed load.
+# Reads that depend only on the URL and the data revision (seeds and probe runs).
 CACHED_PREFIXES = ("/api/v1/",)
-UNCACHED = ("/probe-runs",)
+UNCACHED: tuple[str, ...] = ()
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

@@ -13,7 +13,6 @@ from registry.errors import NotFound
 from registry.filters import ModelFilters
 from registry.models import (
     Claim,
-    DatasetRevision,
     Evaluation,
     EvaluationPublic,
     Family,
@@ -31,10 +30,22 @@ from registry.seeds.numbers import format_partial_date
 Row = tuple[Model, str, str]
 
 
+# The seeds' content hash and the newest probe run: every read depends on nothing else.
+REVISION_SQL = sa.text(
+    "SELECT (SELECT revision FROM dataset_revision WHERE id = 1), (SELECT max(id) FROM probe_run)"
+)
+
+
+def revision_of(connection: sa.Connection | Session) -> str:
+    """The revision of the data that reads see: it changes with every seed load that changes
+    data and every probe run recorded ('empty' before the first load)."""
+    seeds, probe = connection.execute(REVISION_SQL).one()  # type: ignore[call-overload]
+    return f"{seeds or 'empty'}.{probe or 0}"
+
+
 def data_revision(session: Session) -> str:
-    """The revision of the loaded data ('empty' before the first load)."""
-    revision = session.exec(select(DatasetRevision.revision)).first()
-    return revision or "empty"
+    """The revision of the data this session reads."""
+    return revision_of(session)
 
 
 def _conditions(filters: ModelFilters) -> list[Any]:

@@ -11,6 +11,8 @@ from registry.calc import CalcError, Law, place
 from registry.errors import BadInput
 from registry.filters import ModelFilters
 from registry.models import ModelPublic
+from registry.probe.claims import compare_claims
+from registry.probe.store import latest_probe_run
 from registry.seeds.numbers import humanize_count
 
 COMPARE_MIN, COMPARE_MAX = 2, 8
@@ -70,11 +72,14 @@ def model_detail(session: Session, *, slug: str, fit: str | None = None) -> dict
     """Everything about one model: fields, sources, lineage, evaluations and placement."""
     (model,) = queries.models_by_slug(session, slugs=[slug])
     placement = placement_of(model, fit=fit)
+    probe = latest_probe_run(session, slug)
     return {
         "model": model,
         **queries.model_relations(session, slug=slug),
         "placement": placement,
         "placement_sentence": placement_sentence(model, placement),
+        "probe": probe,
+        "probe_comparison": compare_claims(probe.model_dump(), model) if probe else None,
     }
 
 

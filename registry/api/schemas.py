@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from registry.models import EvaluationPublic, LineagePublic, ModelPublic
+from registry.models import EvaluationPublic, LineagePublic, ModelPublic, ProbeRunPublic
 
 
 class ErrorPublic(BaseModel):
@@ -22,6 +22,8 @@ class ModelDetailPublic(BaseModel):
     evaluations: list[EvaluationPublic]
     placement: dict[str, Any] | None
     placement_sentence: str | None
+    probe: ProbeRunPublic | None
+    probe_comparison: dict[str, Any] | None
 
 
 class PlacementPublic(BaseModel):

@@ -137,3 +137,30 @@ def test_token_bucket_refills_with_time() -> None:
     assert bucket.take("b") is None  # another client has its own bucket
     now[0] = 2.0
     assert bucket.take("a") is None
+
+
+def test_a_pushed_run_shows_on_the_model_page_and_in_its_json(seeded_engine: Engine) -> None:
+    client = _client(seeded_engine)
+    before = client.get("/api/v1/models/demo-8x1b")
+    assert before.json()["probe"] is None
+    assert "No probe run recorded" in client.get("/models/demo-8x1b").text
+    run = sample_run(
+        model_slug="demo-8x1b",
+        total_params=6_903_000_000,
+        active_params=1_899_000_000,
+        experts=8,
+        experts_per_token=2,
+    )
+    assert _post(client, run, {"Authorization": f"Bearer {TOKEN}"}).status_code == 201
+    # The run changes the data revision: the cached answer and its ETag are not reused.
+    after = client.get(
+        "/api/v1/models/demo-8x1b", headers={"If-None-Match": before.headers["etag"]}
+    )
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    comparison = after.json()["probe_comparison"]
+    assert (
+        comparison["summary"] == "measured 6.90B total / 1.90B active against claimed 6.9B / 1.9B"
+    )
+    assert comparison["matches"] is True
+    page = client.get("/models/demo-8x1b").text
+    assert "measured 6.90B total / 1.90B active against claimed 6.9B / 1.9B" in page
