@@ -21,7 +21,8 @@ from registry.errors import RegistryError
 from registry.security import BodyLimit, SecurityHeaders
 from registry.web.rendering import error_page
 
-# Reads that depend only on the URL and the data revision (seeds and probe runs).
+# API reads depend only on the URL and the data revision (seeds and probe runs). Pages keep their
+# own caches of rendered charts and chart data, keyed by the same revision (registry.web).
 CACHED_PREFIXES = ("/api/v1/",)
 UNCACHED: tuple[str, ...] = ()
 

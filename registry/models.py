@@ -279,7 +279,7 @@ class Evaluation(SQLModel, table=True):
     model_id: int = Field(foreign_key="model.id", index=True, ondelete="CASCADE")
     benchmark: str = Field(max_length=64, index=True)
     score: float
-    metric: str = Field(max_length=32)
+    metric: str = Field(max_length=64)
     shots: int | None = Field(description="None: the source does not say.")
     chain_of_thought: bool | None = Field(default=False, description="None: not stated.")
     source_url: str = Field(max_length=512)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from registry.calc import count_params, training_flops
 from registry.knowledge import architecture_of
@@ -226,3 +227,16 @@ def test_seed_database_and_calculator_name_the_architecture_alike() -> None:
     top_level = {"experts", "experts_per_token", "shared_experts"}  # model fields, not arch keys
     assert set(ArchitectureSpec.model_fields) - {"source", "note"} == calculator - top_level
     assert set(ModelArchitecture.model_fields) == calculator - top_level
+
+
+def test_the_project_seeds_load_on_both_databases(engine: Engine) -> None:
+    """PostgreSQL enforces column lengths and types that SQLite lets pass: load the real seeds."""
+    from registry.seeds.load import load_records, read_records
+
+    tree = validate_tree(SEEDS)
+    records = tree_records(tree)
+    changes = load_records(engine, records)
+    assert len(changes.models.added) == len(records.models)
+    with engine.connect() as connection:
+        assert read_records(connection) == records
+    assert load_records(engine, records).empty

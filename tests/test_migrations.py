@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from registry import migrate
+from registry.db import create_db_engine
 
 TABLES = {
     "organization",
@@ -67,12 +69,13 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
             raise AssertionError("a family pointing at a missing organization was accepted")
 
 
-def test_sqlite_uses_write_ahead_logging(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite pragmas")
+def test_sqlite_uses_write_ahead_logging(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    migrate.upgrade(engine)
     with engine.connect() as connection:
         assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
 
 
 def test_a_database_behind_the_code_is_refused(empty_engine: Engine) -> None:

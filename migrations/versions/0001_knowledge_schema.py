@@ -233,7 +233,7 @@ def upgrade() -> None:
         sa.Column("model_id", sa.Integer(), nullable=False),
         sa.Column("benchmark", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
-        sa.Column("metric", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("metric", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("shots", sa.Integer(), nullable=True),
         sa.Column("chain_of_thought", sa.Boolean(), nullable=True),
         sa.Column("source_url", sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # Licences that grant open weights: an API-only model cannot carry one (SPDX ids, lower-cased).
 OPEN_WEIGHT_LICENCES = {"apache-2.0", "mit", "bsd-3-clause", "cc-by-4.0", "openrail-m", "gpl-3.0"}
 PERCENT_CEILING = 100.0
+MAX_URL_LENGTH = 512  # the source_url columns
 
 
 def resolve_source(reference: str, sources: dict[str, str]) -> str | None:
@@ -30,6 +31,8 @@ def resolve_source(reference: str, sources: dict[str, str]) -> str | None:
 def url_problem(url: str) -> str | None:
     if not url.startswith(("https://", "http://")) or len(url) < 12 or " " in url:
         return f"a source must be an http(s) URL; got {url!r}"
+    if len(url) > MAX_URL_LENGTH:
+        return f"a source URL may hold at most {MAX_URL_LENGTH} characters; got {len(url)}"
     return None
 
 

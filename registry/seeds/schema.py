@@ -25,6 +25,19 @@ Slug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=96)
 ]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+def _text(max_length: int) -> Any:
+    """Non-empty text that fits its database column (``registry.models``)."""
+    return Annotated[
+        str, StringConstraints(min_length=1, max_length=max_length, strip_whitespace=True)
+    ]
+
+
+Name = _text(128)
+ModelName = _text(160)
+Label = _text(64)
+Url = _text(512)
 Undisclosed = Literal["undisclosed"]
 Unstated = Literal["unstated"]
 UNSTATED = "unstated"
@@ -157,9 +170,9 @@ class LineageSeed(Strict):
 
 
 class EvaluationSeed(Strict):
-    benchmark: Text
+    benchmark: Label
     score: float = Field(ge=0)
-    metric: Text = "accuracy"
+    metric: Label = "accuracy"
     shots: Shots = Field(
         description="0 = zero-shot, k = k-shot; 'unstated' when the source does not say."
     )
@@ -172,7 +185,7 @@ class ModelSeed(Strict):
     """One model of a family."""
 
     slug: Slug
-    name: Text
+    name: ModelName
     organization: Slug | None = Field(default=None, description="Default: the family's.")
     source: str | None = Field(
         default=None, description="Default source of this model's plain (non-mapping) values."
@@ -181,7 +194,7 @@ class ModelSeed(Strict):
     knowledge_cutoff: DateClaim = None
     access: Access
     openness: Openness
-    license: Text | None = None
+    license: Name | None = None
     input_modalities: list[Modality] = Field(min_length=1)
     output_modalities: list[Modality] = Field(min_length=1)
     natively_multimodal: bool | None = None
@@ -206,11 +219,11 @@ class ModelSeed(Strict):
 
 
 class FamilySeed(Strict):
-    slug: Slug
-    name: Text
+    slug: Annotated[Slug, StringConstraints(max_length=64)]
+    name: Name
     organization: Slug
     description: str | None = None
-    url: str | None = None
+    url: Url | None = None
 
 
 class FamilyFile(Strict):
@@ -222,10 +235,10 @@ class FamilyFile(Strict):
 
 
 class OrganizationSeed(Strict):
-    slug: Slug
-    name: Text
-    url: str | None = None
-    country: str | None = None
+    slug: Annotated[Slug, StringConstraints(max_length=64)]
+    name: Name
+    url: Url | None = None
+    country: Label | None = None
 
 
 class OrganizationsFile(Strict):
