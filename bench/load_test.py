@@ -131,7 +131,7 @@ def load(backend: str, args: argparse.Namespace) -> dict[str, float]:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_up(base)
-            for path in MIX:  # every URL answers before the load starts
+            for path in MIX * 2 * args.workers:  # every URL answers, and warms every worker
                 with urllib.request.urlopen(base + path, timeout=60) as response:
                     assert response.status == 200, path
             script = folder / "mix.lua"

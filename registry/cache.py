@@ -23,7 +23,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CACHE_CONTROL = b"public, max-age=60"
 CACHE_ENTRIES = 4096
 MAX_CACHED_BODY = 4 * 1024 * 1024  # bytes; bigger answers are served but not kept
-UNAVAILABLE = b'{"detail":"the database is unavailable right now; retry shortly"}'
 
 
 class LRU:
@@ -100,12 +99,9 @@ class RevisionCache:
         try:
             revision = self.revision()
         except sa.exc.DBAPIError:
-            await _reply(
-                send,
-                503,
-                [(b"content-type", b"application/json"), (b"retry-after", b"5")],
-                UNAVAILABLE,
-            )
+            # No revision to key on (database down or not migrated): serve uncached; a handler
+            # that needs the database answers 503 itself.
+            await self.app(scope, receive, send)
             return
         etag = etag_for(revision, scope["path"], scope["query_string"])
         key = etag.decode() + "|" + _header(scope, b"accept").decode("latin-1")
@@ -115,10 +111,11 @@ class RevisionCache:
             headers, body = cached
             await _reply(send, 304 if not_modified else 200, headers, b"" if not_modified else body)
             return
-        status, headers, body = await _capture(self.app, scope, receive)
+        status, headers, body = await _capture(self.app, scope, receive, send)
         if status == 200:
-            headers = [h for h in headers if h[0] not in (b"etag", b"cache-control")]
-            headers += [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
+            headers = [h for h in headers if h[0] != b"etag"] + [(b"etag", etag)]
+            if not any(name == b"cache-control" for name, _ in headers):
+                headers.append((b"cache-control", CACHE_CONTROL))
             if len(body) <= MAX_CACHED_BODY:
                 self.store.put(key, (headers, body))
             if not_modified:
@@ -138,7 +135,9 @@ def _matches(header: bytes, etag: bytes) -> bool:
     return any(tag.strip() in (etag, b"*") for tag in header.split(b",")) if header else False
 
 
-async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[Any], bytes]:
+async def _capture(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send
+) -> tuple[int, list[Any], bytes]:
     """Run ``app`` and collect its whole response."""
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
@@ -148,6 +147,8 @@ async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, l
             start.update(message)
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
+        elif message["type"] == "http.response.debug":
+            await send(message)  # the test client's view of the template and its context
 
     await app(scope, receive, collect)
     return start["status"], list(start.get("headers", [])), b"".join(chunks)

@@ -21,10 +21,9 @@ from registry.errors import RegistryError
 from registry.security import BodyLimit, SecurityHeaders
 from registry.web.rendering import error_page
 
-# API reads depend only on the URL and the data revision (seeds and probe runs). Pages keep their
-# own caches of rendered charts and chart data, keyed by the same revision (registry.web).
-CACHED_PREFIXES = ("/api/v1/",)
-UNCACHED: tuple[str, ...] = ()
+# Pages and API reads depend only on the URL and the data revision (seeds and probe runs).
+CACHED_PREFIXES = ("/",)
+UNCACHED = ("/static/", "/docs")  # files served as they are
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
