@@ -121,12 +121,13 @@ def load(backend: str, args: argparse.Namespace) -> dict[str, float]:
         run([*registry, "db", "upgrade"], env)
         run([*registry, "seed"], env)
         port = free_port()
+        log = (folder / "server.log").open("w")
         server = subprocess.Popen(
             [*registry, "serve", "--port", str(port), "--workers", str(args.workers)],
             env=env,
             cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -156,6 +157,16 @@ def load(backend: str, args: argparse.Namespace) -> dict[str, float]:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            log.close()
+            problems = [
+                line
+                for line in (folder / "server.log").read_text().splitlines()
+                if " 500 " in line or " 503 " in line or "Error" in line
+            ]
+            if problems:
+                print(
+                    f"{backend}: {len(problems)} server log lines with errors, first: {problems[:3]}"
+                )
             if schema:
                 drop(schema)
     return parse(out)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from threading import Lock
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CACHE_CONTROL = b"public, max-age=60"
 CACHE_ENTRIES = 4096
 MAX_CACHED_BODY = 4 * 1024 * 1024  # bytes; bigger answers are served but not kept
+REVISION_THREADS = 8
 
 
 class LRU:
@@ -79,12 +82,25 @@ class RevisionCache:
         prefixes: tuple[str, ...] = ("/",),
         exclude: tuple[str, ...] = (),
         store: LRU | None = None,
+        in_process: bool = False,
     ) -> None:
         self.app = app
         self.revision = revision
         self.prefixes = prefixes
         self.exclude = exclude
         self.store = store or LRU()
+        self.in_process = in_process
+        self._threads: anyio.CapacityLimiter | None = None
+
+    async def _read_revision(self) -> str:
+        if self.in_process:
+            # An in-process SQLite read in WAL mode never waits for a writer: no thread hop.
+            return self.revision()
+        # A database across the network may be slow: read in a thread of a pool of its own, so
+        # the event loop never stalls and cache hits never queue behind the handlers' threads.
+        if self._threads is None:  # made inside the event loop, on first use
+            self._threads = anyio.CapacityLimiter(REVISION_THREADS)
+        return await anyio.to_thread.run_sync(self.revision, limiter=self._threads)
 
     def _cacheable(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -97,7 +113,7 @@ class RevisionCache:
             await self.app(scope, receive, send)
             return
         try:
-            revision = self.revision()
+            revision = await self._read_revision()
         except sa.exc.DBAPIError:
             # No revision to key on (database down or not migrated): serve uncached; a handler
             # that needs the database answers 503 itself.

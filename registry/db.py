@@ -46,7 +46,9 @@ def create_db_engine(url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    # Each server worker runs handlers on up to 40 threads; 20 connections serve them without
+    # exhausting PostgreSQL's default 100 connections at four workers.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:

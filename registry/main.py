@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         revision=revision_reader(app.state.engine),
         prefixes=CACHED_PREFIXES,
         exclude=UNCACHED,
+        in_process=app.state.engine.dialect.name == "sqlite",
     )
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)  # outermost: 413s and 503s get the headers too
