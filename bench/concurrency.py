@@ -2,7 +2,7 @@
 
     python bench/concurrency.py [--loads 40] [--readers 4] [--backend sqlite|postgresql|both]
 
-Two versions of the project's seeds alternate (the second drops the Qwen family and changes every
+Two versions of the project's seeds alternate (the second drops the Falcon family and changes every
 context length); reader threads page through ``/api/v1/models`` over HTTP-in-process with URLs the
 response cache has never seen, so every read reaches the database. Each answer must be wholly one
 version: its count and its context lengths must agree. Then pairs of loads run at once; the database
@@ -37,9 +37,9 @@ POSTGRES = os.environ.get(
 
 
 def variant(folder: Path) -> TreeRecords:
-    """The seeds without Qwen and with every context length one token longer."""
+    """The seeds without Falcon and with every context length one token longer."""
     shutil.copytree(ROOT / "seeds", folder)
-    (folder / "families" / "qwen.yaml").unlink()
+    (folder / "families" / "falcon.yaml").unlink()
     for path in (folder / "families").glob("*.yaml"):
         lines = path.read_text().splitlines(keepends=True)
         path.write_text("".join(_bump(line) for line in lines))
@@ -79,9 +79,10 @@ def run(engine: sa.Engine, args: argparse.Namespace, folder: Path) -> dict[str, 
                 seen = {versions.get(body["count"], "unknown")}
                 for model in body["data"]:
                     slug, context = model["slug"], model["context_length"]
-                    if context is None or slug not in new.models:
-                        continue
-                    seen.add("old" if context == old.models[slug]["context_length"] else "new")
+                    before = old.models[slug]["context_length"]
+                    after = new.models[slug]["context_length"] if slug in new.models else None
+                    if context is not None and after is not None and before != after:
+                        seen.add("old" if context == before else "new")
                 stats["mixed"] += len(seen) != 1
 
     readers = [threading.Thread(target=read) for _ in range(args.readers)]
