@@ -164,9 +164,7 @@ def load(backend: str, args: argparse.Namespace) -> dict[str, float]:
                 if " 500 " in line or " 503 " in line or "Error" in line
             ]
             if problems:
-                print(
-                    f"{backend}: {len(problems)} server log lines with errors, first: {problems[:3]}"
-                )
+                print(f"{backend}: {len(problems)} server log lines with errors: {problems[:3]}")
             if schema:
                 drop(schema)
     return parse(out)
