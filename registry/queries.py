@@ -209,15 +209,27 @@ def model_relations(session: Session, *, slug: str) -> dict[str, Any]:
         .where(Lineage.parent_id == model_id)
         .order_by(child.slug)
     ).all()
-    evaluations = session.exec(
-        select(Evaluation)
-        .where(Evaluation.model_id == model_id)
-        .order_by(col(Evaluation.benchmark), col(Evaluation.shots))
-    ).all()
     return {
         "parents": [LineagePublic(model=s, relation=r, note=n) for s, r, n in parents],
         "children": [LineagePublic(model=s, relation=r, note=n) for s, r, n in children],
-        "evaluations": [
+        "evaluations": evaluations_by_model(session, slugs=[slug]).get(slug, []),
+    }
+
+
+def evaluations_by_model(
+    session: Session, *, slugs: Sequence[str] | None = None
+) -> dict[str, list[EvaluationPublic]]:
+    """The evaluations of the models named (default: every model), by slug, in one query."""
+    statement = (
+        select(Model.slug, Evaluation)
+        .join(Model, col(Model.id) == Evaluation.model_id)
+        .order_by(col(Model.slug), col(Evaluation.benchmark), col(Evaluation.shots))
+    )
+    if slugs is not None:
+        statement = statement.where(col(Model.slug).in_(slugs))
+    found: dict[str, list[EvaluationPublic]] = defaultdict(list)
+    for slug, e in session.exec(statement).all():
+        found[slug].append(
             EvaluationPublic(
                 benchmark=e.benchmark,
                 score=e.score,
@@ -227,13 +239,12 @@ def model_relations(session: Session, *, slug: str) -> dict[str, Any]:
                 source=e.source_url,
                 note=e.note,
             )
-            for e in evaluations
-        ],
-    }
+        )
+    return dict(found)
 
 
-def list_families(session: Session) -> list[dict[str, Any]]:
-    """Every family with its organization and number of models."""
+def list_families(session: Session, *, slug: str | None = None) -> list[dict[str, Any]]:
+    """Every family (or only ``slug``) with its organization and number of models."""
     statement = (
         select(
             Family,
@@ -244,6 +255,7 @@ def list_families(session: Session) -> list[dict[str, Any]]:
         )
         .join(Organization, col(Organization.id) == Family.organization_id)
         .outerjoin(Model, col(Model.family_id) == Family.id)
+        .where(*([col(Family.slug) == slug] if slug is not None else []))
         .group_by(col(Family.id), col(Organization.slug))
         .order_by(col(Family.name))
     )
@@ -264,14 +276,14 @@ def list_families(session: Session) -> list[dict[str, Any]]:
 
 def get_family(session: Session, *, slug: str) -> dict[str, Any]:
     """One family with its models, oldest first."""
-    families = {family["slug"]: family for family in list_families(session)}
-    if slug not in families:
+    found = list_families(session, slug=slug)
+    if not found:
         raise NotFound(f"no family with slug {slug!r}")
     models, _ = list_models(
         session, filters=ModelFilters(family=slug, sort="release_date", limit=500)
     )
     lineage = _family_lineage(session, family_slug=slug)
-    return {**families[slug], "data": models, "lineage": lineage}
+    return {**found[0], "data": models, "lineage": lineage}
 
 
 def _family_lineage(session: Session, *, family_slug: str) -> list[dict[str, str]]:

@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from registry.models import Model, ProbeRunBase
+from registry.models import Model, ModelPublic, ProbeRunBase
+
+# The stored row or its public shape: both carry the claimed fields compared here.
+ClaimedModel = Model | ModelPublic
 
 TOLERANCE = 0.01  # the issue's rule: flag each difference over 1 %
 # Registry column -> the probe's name for the same value (architecture fields share names).
@@ -76,7 +79,7 @@ def _measured_value(measured: Mapping[str, Any], field: str) -> Any:
     return value
 
 
-def compare_claims(measured: Mapping[str, Any], model: Model) -> MeasuredVsClaimed:
+def compare_claims(measured: Mapping[str, Any], model: ClaimedModel) -> MeasuredVsClaimed:
     """Compare ``measured`` (a probe run's fields) with ``model``'s recorded values.
 
     A field is compared when both sides have it; a dense model with no recorded active count
@@ -98,7 +101,7 @@ def compare_claims(measured: Mapping[str, Any], model: Model) -> MeasuredVsClaim
     )
 
 
-def measured_vs_claimed(run: ProbeRunBase, model: Model) -> MeasuredVsClaimed:
+def measured_vs_claimed(run: ProbeRunBase, model: ClaimedModel) -> MeasuredVsClaimed:
     """The model page's comparison of a recorded ``run`` with ``model``'s claims."""
     return compare_claims(run.model_dump(), model)
 
@@ -119,7 +122,7 @@ def format_claimed(params: float) -> str:
     return str(int(params))
 
 
-def summary_sentence(measured: Mapping[str, Any], model: Model) -> str:
+def summary_sentence(measured: Mapping[str, Any], model: ClaimedModel) -> str:
     """'measured 46.70B total / 12.88B active against claimed 46.7B / 12.9B'."""
     total, active = measured.get("total_params"), measured.get("active_params")
     if total is None:

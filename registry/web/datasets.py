@@ -158,10 +158,11 @@ def context_rows(models: list[ModelPublic]) -> list[dict[str, Any]]:
 def evaluation_rows(session: Session, models: list[ModelPublic]) -> list[dict[str, Any]]:
     """Every evaluation of a model whose training compute is known, with that compute."""
     rows = []
+    evaluations = queries.evaluations_by_model(session)
     for m in models:
         if not m.training_flops:
             continue
-        for e in queries.model_relations(session, slug=m.slug)["evaluations"]:
+        for e in evaluations.get(m.slug, []):
             rows.append(
                 {
                     **_identity(m),
