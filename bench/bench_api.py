@@ -191,9 +191,9 @@ def indexed_filter_scaling(folder: Path) -> None:
     """Median in-process time of indexed filters (no response cache) at 1k, 10k and 100k models."""
     from sqlmodel import Session
 
-    from registry import queries
-    from registry.db import create_db_engine
-    from registry.filters import ModelFilters
+    from registry.store import queries
+    from registry.store.engine import create_db_engine
+    from registry.store.filters import ModelFilters
 
     cases = {
         "family (20 models)": ModelFilters(family="fam-00007"),

@@ -11,7 +11,7 @@ import os
 
 from fastapi import FastAPI, Response
 
-from registry.cache import RevisionCache
+from registry.http.cache import RevisionCache
 from registry.main import create_app as create_registry_app
 
 

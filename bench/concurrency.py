@@ -23,12 +23,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from registry import migrate
-from registry.db import create_db_engine
 from registry.main import create_app
 from registry.seeds.load import load_records, read_records
 from registry.seeds.records import TreeRecords, tree_records
 from registry.seeds.validate import validate_tree
+from registry.store import migrate
+from registry.store.engine import create_db_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get(

@@ -117,7 +117,7 @@ def load(backend: str, args: argparse.Namespace) -> dict[str, float]:
         folder = Path(scratch)
         url, schema = prepare(backend, folder)
         env = {**os.environ, "REGISTRY_DATABASE_URL": url, "REGISTRY_DATA_DIR": str(folder)}
-        registry = [sys.executable, "-c", "from registry.cli import main; main()"]
+        registry = [sys.executable, "-c", "from registry.cli.app import main; main()"]
         run([*registry, "db", "upgrade"], env)
         run([*registry, "seed"], env)
         port = free_port()

@@ -63,7 +63,7 @@ PYTHON
 probe() {  # probe NAME [extra options]: one run of `registry probe`, its JSON kept in $WORK
     local name="$1"; shift
     echo "== probe: $name ($(date +%T))"
-    timeout 270 "$PY" -c 'from registry.cli import main; main()' probe "$CHECKPOINT" \
+    timeout 270 "$PY" -c 'from registry.cli.app import main; main()' probe "$CHECKPOINT" \
         --device "$DEVICE" --dtype "$( [ "$DEVICE" = cuda ] && echo bfloat16 || echo float32 )" \
         --batch 1 --prompt-tokens "$PROMPT_TOKENS" --new-tokens "$NEW_TOKENS" \
         --warmup 3 --runs 5 --no-record --json "$@" > "$WORK/$name.json"

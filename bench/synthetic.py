@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from registry.db import create_db_engine
-from registry.migrate import upgrade
 from registry.seeds.load import load_records
 from registry.seeds.records import TreeRecords, tree_records
 from registry.seeds.validate import validate_tree
+from registry.store.engine import create_db_engine
+from registry.store.migrate import upgrade
 
 TEMPLATE_TREE = Path(__file__).resolve().parent.parent / "tests" / "data" / "mini_seeds"
 MODELS_PER_FAMILY = 20

@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 
 import registry.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from registry.config import get_settings
-from registry.db import create_db_engine
+from registry.store.engine import create_db_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

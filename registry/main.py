@@ -13,12 +13,12 @@ from sqlalchemy.exc import DBAPIError
 from registry import web
 from registry.api import calc, compare, families, models, probe_runs
 from registry.api.docs import mount_docs
-from registry.cache import RevisionCache, revision_reader
 from registry.calc import CalcError
 from registry.config import Settings, get_settings
-from registry.db import create_db_engine, snapshot_engine
 from registry.errors import RegistryError
-from registry.security import BodyLimit, SecurityHeaders
+from registry.http.cache import RevisionCache, revision_reader
+from registry.http.security import BodyLimit, SecurityHeaders
+from registry.store.engine import create_db_engine, snapshot_engine
 from registry.web.rendering import error_page
 
 # Pages and API reads depend only on the URL and the data revision (seeds and probe runs).

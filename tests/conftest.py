@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from tests_support import MINI_SEEDS, ON_CI, POSTGRES_URL
 
-from registry import migrate
-from registry.db import create_db_engine
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
+from registry.store import migrate
+from registry.store.engine import create_db_engine
 
 
 def _postgres_engine() -> Iterator[Engine]:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from registry.cli import app as cli
+from registry.cli.app import app as cli
 from registry.main import create_app
 
 CONFIGS = Path(__file__).parent / "calc" / "configs"

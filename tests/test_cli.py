@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from registry import db, migrate
-from registry.cli import app
+from registry.cli.app import app
 from registry.config import get_settings
+from registry.store import engine as db
+from registry.store import migrate
 
 runner = CliRunner()
 

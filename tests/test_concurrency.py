@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from tests_support import MINI_SEEDS
 
-from registry import queries
 from registry.main import create_app
 from registry.seeds.load import load_records, read_records
 from registry.seeds.records import TreeRecords, tree_records
 from registry.seeds.validate import validate_tree
+from registry.store import queries
 
 OLD_CONTEXT, NEW_CONTEXT = 4096, 8192
 LOADS = 30

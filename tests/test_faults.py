@@ -18,14 +18,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from tests_support import MINI_SEEDS, ON_CI, POSTGRES_URL
 
-from registry import migrate
-from registry.db import create_db_engine
 from registry.main import create_app
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
+from registry.store import migrate
+from registry.store.engine import create_db_engine
 
-REGISTRY = [sys.executable, "-c", "from registry.cli import main; main()"]
+REGISTRY = [sys.executable, "-c", "from registry.cli.app import main; main()"]
 
 
 def serve(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

@@ -13,8 +13,8 @@ from ruamel.yaml import YAML
 from sqlalchemy.engine import Engine
 from tests_support import MINI_SEEDS, table_rows
 
+from registry.http.security import MAX_BODY_BYTES, BodyLimit
 from registry.main import create_app
-from registry.security import MAX_BODY_BYTES, BodyLimit
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.schema import known_keys
@@ -165,7 +165,7 @@ def test_invalid_fuzzed_seeds_never_write(
 ) -> None:
     from typer.testing import CliRunner
 
-    from registry.cli import app
+    from registry.cli.app import app
 
     root = tmp_path_factory.mktemp("fuzzload")
     (root / "families").mkdir()

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from registry.calc import count_params, training_flops
-from registry.knowledge import architecture_of
 from registry.seeds.records import TreeRecords, tree_records
 from registry.seeds.validate import validate_tree
+from registry.services.knowledge import architecture_of
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 PARAM_TOLERANCE = 0.02  # the calculator's count against the published total

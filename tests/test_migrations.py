@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from registry import migrate
-from registry.db import create_db_engine
+from registry.store import migrate
+from registry.store.engine import create_db_engine
 
 TABLES = {
     "organization",

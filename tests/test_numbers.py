@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from registry.models import DatePrecision
-from registry.seeds.numbers import (
+from registry.numbers import (
     format_partial_date,
     humanize_count,
     parse_count,

@@ -14,12 +14,12 @@ from schemathesis.specs.openapi.checks import (
 )
 from tests_support import MINI_SEEDS
 
-from registry import migrate
-from registry.db import create_db_engine
 from registry.main import create_app
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
+from registry.store import migrate
+from registry.store.engine import create_db_engine
 
 EXAMPLES_PER_OPERATION = 30  # bounded for CI time: about 20 operations
 CHECKS = (status_code_conformance, content_type_conformance, response_schema_conformance)

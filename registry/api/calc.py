@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from registry import calc
-from registry.api.deps import SessionDep
-from registry.api.responses import json_response
 from registry.api.schemas import ERRORS
-from registry.calc_reports import (
+from registry.errors import BadInput
+from registry.http.deps import SessionDep
+from registry.http.responses import json_response
+from registry.services.calculator import (
     COST_OPTIONS,
     cost_model,
     fit_report,
@@ -21,9 +22,8 @@ from registry.calc_reports import (
     runs_from_csv,
     runs_from_json,
 )
-from registry.errors import BadInput
-from registry.knowledge import architecture_of
-from registry.queries import models_by_slug
+from registry.services.knowledge import architecture_of
+from registry.store.queries import models_by_slug
 
 router = APIRouter(prefix="/api/v1/calc", tags=["calculator"], responses=ERRORS)
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from registry import views
-from registry.api.deps import SessionDep
-from registry.api.responses import json_response
 from registry.api.schemas import ERRORS, ComparePublic
+from registry.http.deps import SessionDep
+from registry.http.responses import json_response
+from registry.services import views
 
 router = APIRouter(prefix="/api/v1", tags=["compare"], responses=ERRORS)
 

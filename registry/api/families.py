@@ -6,15 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from registry import queries
-from registry.api.deps import SessionDep
-from registry.api.responses import json_response
 from registry.api.schemas import (
     ERRORS,
     FamiliesPublic,
     FamilyDetailPublic,
     OrganizationsPublic,
 )
+from registry.http.deps import SessionDep
+from registry.http.responses import json_response
+from registry.store import queries
 
 router = APIRouter(prefix="/api/v1", tags=["families"], responses=ERRORS)
 

@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from registry import exports, queries, views
-from registry.api.deps import SessionDep
-from registry.api.responses import json_response
 from registry.api.schemas import ERRORS, ModelDetailPublic, PlacementPublic
-from registry.filters import MAX_LIMIT, ModelFilters
+from registry.http.deps import SessionDep
+from registry.http.responses import json_response
 from registry.models import ModelPublic, ModelsPublic
+from registry.services import exports, views
+from registry.store import queries
+from registry.store.filters import MAX_LIMIT, ModelFilters
 
 router = APIRouter(prefix="/api/v1", tags=["models"], responses=ERRORS)
 Filters = Annotated[ModelFilters, Query()]

@@ -17,11 +17,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from registry.api.deps import SessionDep
 from registry.api.schemas import ERRORS, WRITE_ERRORS
+from registry.http.deps import SessionDep
+from registry.http.ratelimit import TokenBucket
 from registry.models import ProbeRunCreate, ProbeRunPublic, ProbeRunsPublic
 from registry.probe import store
-from registry.probe.ratelimit import TokenBucket
 
 router = APIRouter(prefix="/api/v1", tags=["probe-runs"], responses=ERRORS)
 MAX_BODY_BYTES = 64 * 1024

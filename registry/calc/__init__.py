@@ -7,7 +7,6 @@ functions. Formulas, constants and their sources: DOMAIN.md sections 2-8 and doc
 from registry.calc.architecture import (
     Architecture,
     ParamCount,
-    architecture_from_hf_config,
     attention_dim,
     count_params,
     kv_cache_bytes_per_token,
@@ -21,6 +20,7 @@ from registry.calc.compute import (
 )
 from registry.calc.errors import BelowFloorError, CalcError, ConfigError, UnknownFitError
 from registry.calc.fitting import FitResult, fit_law, tokens_from_flops
+from registry.calc.hf_config import architecture_from_hf_config
 from registry.calc.inference import (
     CostModel,
     InferenceOptimal,

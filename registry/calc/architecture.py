@@ -11,7 +11,6 @@ active = total - (routed expert params)(1 - k/E). DeepSeek-V2/V3 use multi-head 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -256,9 +255,3 @@ def attention_dim(arch: Architecture) -> int:
         return arch.attention_heads * ((arch.qk_nope_head_dim or 0) + (arch.qk_rope_head_dim or 0))
     return arch.attention_heads * arch.d_head
 
-
-def architecture_from_hf_config(config: Mapping[str, Any]) -> Architecture:
-    """Read a Hugging Face ``config.json`` mapping; ``ConfigError`` names what is missing."""
-    from registry.calc.hf_config import parse_hf_config  # deferred: hf_config imports this module
-
-    return parse_hf_config(config)

@@ -194,7 +194,7 @@ PARSERS: dict[str, Callable[[Mapping[str, Any], str], Architecture]] = {
 }
 
 
-def parse_hf_config(config: Mapping[str, Any]) -> Architecture:
+def architecture_from_hf_config(config: Mapping[str, Any]) -> Architecture:
     """The ``Architecture`` of a Hugging Face config mapping, by its ``model_type``."""
     if not isinstance(config, Mapping):
         raise ConfigError(f"a config.json must hold a JSON object, got {type(config).__name__}")

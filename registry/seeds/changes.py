@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry.seeds.numbers import humanize_count
+from registry.numbers import humanize_count
 from registry.seeds.records import Record, TreeRecords
 
 DERIVED_REPORTED = ("tokens_per_param", "training_flops")

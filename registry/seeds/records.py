@@ -15,10 +15,10 @@ from typing import Any
 
 from registry.calc.compute import training_flops
 from registry.models import ARCH_BOOL_FIELDS, ARCH_INT_FIELDS, ARCH_STR_FIELDS, Confidence
-from registry.seeds.numbers import UNDISCLOSED
+from registry.numbers import UNDISCLOSED
 from registry.seeds.rules import resolve_source
 from registry.seeds.schema import CLAIM_FIELDS, UNSTATED, Claim, FamilyFile, ModelSeed
-from registry.seeds.validate import SeedTree
+from registry.seeds.tree import SeedTree
 
 ARCH_FIELDS = (*ARCH_INT_FIELDS, *ARCH_BOOL_FIELDS, *ARCH_STR_FIELDS, "mlp_only_layers")
 DERIVED_NOTES = {

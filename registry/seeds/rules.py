@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from registry.models import Access, Openness
-from registry.seeds.numbers import UNDISCLOSED
+from registry.numbers import UNDISCLOSED
 from registry.seeds.schema import CLAIM_FIELDS, Claim, FamilyFile, ModelSeed, OrganizationsFile
+from registry.seeds.tree import LocatedFamily
 from registry.seeds.yamlio import Problem, YamlDocument
-
-if TYPE_CHECKING:
-    from registry.seeds.validate import LocatedFamily
 
 # Licences that grant open weights: an API-only model cannot carry one (SPDX ids, lower-cased).
 OPEN_WEIGHT_LICENCES = {"apache-2.0", "mit", "bsd-3-clause", "cc-by-4.0", "openrail-m", "gpl-3.0"}

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from registry.models import Access, Confidence, Modality, Openness, Relation, Stage
-from registry.seeds.numbers import (
+from registry.numbers import (
     UNDISCLOSED,
     parse_count,
     parse_partial_date,

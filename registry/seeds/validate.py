@@ -8,7 +8,6 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,36 +15,11 @@ from pydantic import ValidationError
 
 from registry.seeds.rules import model_problems, tree_problems
 from registry.seeds.schema import DERIVED_FIELDS, FamilyFile, OrganizationsFile, known_keys
+from registry.seeds.tree import LocatedFamily, SeedTree
 from registry.seeds.yamlio import Problem, YamlDocument, read_yaml
 
 ORGANIZATIONS_FILE = "organizations.yaml"
 FAMILIES_DIR = "families"
-
-
-@dataclass(frozen=True)
-class LocatedFamily:
-    """A validated family file and the document its positions come from."""
-
-    document: YamlDocument
-    content: FamilyFile
-
-
-@dataclass
-class SeedTree:
-    """A validated seed tree, or the problems that stop it from being one."""
-
-    root: Path
-    organizations: list[tuple[YamlDocument, OrganizationsFile]] = field(default_factory=list)
-    families: list[LocatedFamily] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def model_count(self) -> int:
-        return sum(len(f.content.models) for f in self.families)
 
 
 def display_path(path: Path) -> str:

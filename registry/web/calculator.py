@@ -14,12 +14,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
-from registry import calc, queries
-from registry.api.deps import SessionDep
+from registry import calc
 from registry.calc import BUILTIN_FITS
-from registry.calc_reports import memory_report
 from registry.errors import NotFound, RegistryError
-from registry.knowledge import architecture_of
+from registry.http.deps import SessionDep
+from registry.services.calculator import memory_report
+from registry.services.knowledge import architecture_of
+from registry.store import queries
 from registry.web import datasets
 from registry.web.charts import render_chart
 from registry.web.charts.placement import placement_chart

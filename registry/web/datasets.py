@@ -1,4 +1,4 @@
-"""Tables the chart pages draw, built from ``registry.queries`` and ``registry.calc``.
+"""Tables the chart pages draw, built from ``registry.store.queries`` and ``registry.calc``.
 
 Each is computed once per data revision (and fit) and kept in ``data_cache``: a page then costs
 a revision lookup, not a scan of the knowledge base.
@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from registry import queries
 from registry.calc import Law, place_many
-from registry.filters import MAX_LIMIT, ModelFilters
 from registry.models import ModelPublic
+from registry.store import queries
+from registry.store.filters import MAX_LIMIT, ModelFilters
 from registry.web.charts import data_cache
 
 T = TypeVar("T")

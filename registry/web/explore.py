@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic_core import to_json
 from sqlmodel import Session
 
-from registry import queries
-from registry.api.deps import SessionDep
 from registry.calc import BUILTIN_FITS, get_fit
 from registry.calc.placement import MOE_NOTE
 from registry.errors import RegistryError
+from registry.http.deps import SessionDep
+from registry.store import queries
 from registry.web import datasets
 from registry.web.charts import render_chart
 from registry.web.charts.explore import (

@@ -1,9 +1,9 @@
 """``/fit``: upload training runs as CSV, see the fitted law and its extrapolation.
 
 The upload is a multipart POST read with the standard library's MIME parser (the form needs no
-extra dependency), bounded in size; the runs are read and fitted by ``registry.calc_reports``, the
-functions behind ``POST /api/v1/calc/fit``, so the page and the API give the same fit.
-"""
+extra dependency), bounded in size; the runs are read and fitted by
+``registry.services.calculator``, the functions behind ``POST /api/v1/calc/fit``, so the page and
+the API give the same fit."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from starlette.concurrency import run_in_threadpool
 
 from registry import calc
-from registry.calc_reports import fit_report, runs_from_csv
 from registry.errors import BadInput
+from registry.services.calculator import fit_report, runs_from_csv
 from registry.web.charts import render_chart
 from registry.web.charts.fit import fit_chart
 from registry.web.forms import messages

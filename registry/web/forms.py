@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import QueryParams
 
-from registry.filters import ModelFilters
-from registry.seeds.numbers import parse_count
+from registry.numbers import parse_count
+from registry.store.filters import ModelFilters
 
 # Filters holding counts: the form takes them as people write them (7B, 128k, 7e9).
 COUNT_FILTERS = (

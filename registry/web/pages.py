@@ -13,10 +13,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from registry import queries, views
-from registry.api.deps import SessionDep
 from registry.calc import BUILTIN_FITS, DEFAULT_FIT, get_fit
-from registry.filters import SORTABLE, ModelFilters
+from registry.http.deps import SessionDep
 from registry.models import (
     Access,
     ArchitectureKind,
@@ -26,6 +24,9 @@ from registry.models import (
     Openness,
     Stage,
 )
+from registry.services import views
+from registry.store import queries
+from registry.store.filters import SORTABLE, ModelFilters
 from registry.web import datasets
 from registry.web.charts import render_chart
 from registry.web.charts.explore import bars_chart, family_chart

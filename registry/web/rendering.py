@@ -1,9 +1,8 @@
 """Rendering pages: the Jinja2 environment, number filters and the one ``page`` helper.
 
-A page handler builds one dict (from the same ``registry.views``/``queries`` functions the JSON API
-calls) and hands it to ``page``, together with the URL of its JSON twin. Domain errors become an
-HTML error page carrying the error's status, so a page never shows a traceback.
-"""
+A page handler builds one dict (from the same ``registry.services.views``/``queries`` functions the
+JSON API calls) and hands it to ``page``, together with the URL of its JSON twin. Domain errors
+become an HTML error page carrying the error's status, so a page never shows a traceback."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from registry.config import PROJECT_ROOT
 from registry.errors import RegistryError
-from registry.seeds.numbers import humanize_count
+from registry.numbers import humanize_count
 from registry.web.vendor import BUNDLE_URL
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"

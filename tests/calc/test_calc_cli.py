@@ -11,8 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from registry import cli_calc
 from registry.calc import get_fit
+from registry.cli import calc as cli_calc
 from registry.config import get_settings
 
 CONFIGS = Path(__file__).parent / "configs"

@@ -13,11 +13,11 @@ from sqlalchemy.engine import Engine
 
 from registry.config import Settings
 from registry.errors import NotFound
+from registry.http.ratelimit import TokenBucket
 from registry.main import create_app
 from registry.models import ProbeRunCreate
 from registry.probe.errors import PushError
 from registry.probe.push import check_model, push_run
-from registry.probe.ratelimit import TokenBucket
 
 TOKEN = "s3cret-token"
 URL = "http://testserver"

@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-import registry.db
 import registry.probe.push
-from registry.cli import app
+import registry.store.engine
+from registry.cli.app import app
 from registry.config import Settings
 from registry.main import create_app
 from registry.probe import latest_probe_run, measured_vs_claimed
@@ -63,7 +63,7 @@ def local_db(seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
         hidden_size=64,
         vocab_size=300,
     )
-    monkeypatch.setattr(registry.db, "get_engine", lambda: seeded_engine)
+    monkeypatch.setattr(registry.store.engine, "get_engine", lambda: seeded_engine)
     return seeded_engine
 
 

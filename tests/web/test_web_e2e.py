@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 import uvicorn
 
-from registry import migrate
 from registry.config import Settings
-from registry.db import create_db_engine
 from registry.main import create_app
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
+from registry.store import migrate
+from registry.store.engine import create_db_engine
 
 CHROMIUM = Path(os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium"))
 REQUIRE = os.environ.get("REGISTRY_REQUIRE_BROWSER") == "1"

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from registry import calc
-from registry.db import create_db_engine
 from registry.main import create_app
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
+from registry.store.engine import create_db_engine
 
 PAGES = (
     "/", "/models/demo-7b", "/models/demo-api", "/families/demo", "/compare",
@@ -315,7 +315,7 @@ def test_compare_of_five_models_renders_within_30_ms_median(tmp_path: Path) -> N
 
     import httpx
 
-    from registry import migrate
+    from registry.store import migrate
 
     engine = create_db_engine(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
     migrate.upgrade(engine)

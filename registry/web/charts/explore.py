@@ -6,7 +6,7 @@ from typing import Any
 
 import altair as alt
 
-from registry.seeds.numbers import humanize_count
+from registry.numbers import humanize_count
 from registry.web.charts.frame import ACCESS_DOMAIN, ACCESS_RANGE, SI_LABELS, WIDTH
 
 COARSE_EXPERTS = 16  # Mixtral 8x7B, 8x22B, Grok, Phi-3.5-MoE 16x3.8B

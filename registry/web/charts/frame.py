@@ -15,7 +15,7 @@ import altair as alt
 import numpy as np
 
 from registry.calc import Law, compute_optimal
-from registry.seeds.numbers import humanize_count
+from registry.numbers import humanize_count
 
 RULE_OF_THUMB_TOKENS_PER_PARAM = 20.0  # Hoffmann et al. 2022: ~20 tokens per parameter
 WIDTH, HEIGHT = 640, 420

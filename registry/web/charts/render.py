@@ -2,7 +2,8 @@
 
 vl-convert takes ~0.1 s per chart, far over a page's budget, so every rendered chart is kept in a
 bounded per-process LRU. Keys of charts drawn from the database start with the data revision
-(``registry.queries.data_revision``): a new seed load changes every key, so nothing stale is shown.
+(``registry.store.queries.data_revision``): a new seed load changes every key, so nothing
+stale is shown.
 """
 
 from __future__ import annotations

@@ -42,9 +42,9 @@ def _preflight(*, model: str | None, push: str | None, token: str | None, record
 
             check_model(push, model)
     elif record or model:
-        from registry.db import check_connection, get_engine, session_scope
-        from registry.migrate import ensure_current
         from registry.probe.store import get_model
+        from registry.store.engine import check_connection, get_engine, session_scope
+        from registry.store.migrate import ensure_current
 
         engine = get_engine()
         check_connection(engine)
@@ -66,9 +66,9 @@ def _save(
     data = run.model_dump(mode="json")
     if not (record or run.model_slug):
         return data
-    from registry.db import session_scope
     from registry.probe.claims import compare_claims
     from registry.probe.store import get_model, public_run, record_run
+    from registry.store.engine import session_scope
 
     with session_scope() as session:
         if record:

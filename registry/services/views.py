@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from registry import queries
 from registry.calc import CalcError, Law, place
 from registry.errors import BadInput
-from registry.filters import ModelFilters
 from registry.models import ModelPublic
+from registry.numbers import humanize_count
 from registry.probe.claims import compare_claims
 from registry.probe.store import latest_probe_run
-from registry.seeds.numbers import humanize_count
+from registry.store import queries
+from registry.store.filters import ModelFilters
 
 COMPARE_MIN, COMPARE_MAX = 2, 8
 # Fields that are bookkeeping rather than properties to compare side by side.

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from registry import cli_seeds
-from registry.cli_calc import calc_app, fit
-from registry.cli_probe import probe
+from registry.cli import seeds as cli_seeds
+from registry.cli.calc import calc_app, fit
+from registry.cli.probe import probe
 from registry.config import get_settings
 from registry.errors import RegistryError
 
@@ -39,8 +39,8 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Migrate the database up to REVISION (default: the latest)."""
-    from registry.db import check_connection, describe_url, get_engine
-    from registry.migrate import current_revision, upgrade
+    from registry.store.engine import check_connection, describe_url, get_engine
+    from registry.store.migrate import current_revision, upgrade
 
     engine = get_engine()
     check_connection(engine)
@@ -53,8 +53,8 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, or base.")],
 ) -> None:
     """Migrate the database down to REVISION (`base` removes every table)."""
-    from registry.db import check_connection, describe_url, get_engine
-    from registry.migrate import current_revision, downgrade
+    from registry.store.engine import check_connection, describe_url, get_engine
+    from registry.store.migrate import current_revision, downgrade
 
     engine = get_engine()
     check_connection(engine)
@@ -73,8 +73,8 @@ def serve(
     """Start the web server (API under /api/v1, OpenAPI at /docs)."""
     import uvicorn
 
-    from registry.db import check_connection, check_database_file, get_engine
-    from registry.migrate import ensure_current
+    from registry.store.engine import check_connection, check_database_file, get_engine
+    from registry.store.migrate import ensure_current
 
     check_database_file(get_settings().resolved_database_url)
     engine = get_engine()

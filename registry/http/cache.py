@@ -1,12 +1,11 @@
 """Responses cached by the data's revision, with ETags and 304s: an ASGI middleware.
 
 Every public read is a pure function of its URL and the data, so a successful GET is kept, keyed by
-the data revision (``registry.queries.revision_of``: the seeds' content hash and the newest probe
-run) and the URL. The ETag is built from the same two, so every server process gives the same ETag
-for the same data, and a client that sends it back gets a 304. A seed load or a recorded probe run
-changes the revision and so every key: nothing stale is served, and no process needs telling. Only
-the revision lookup, two indexed single-row reads, runs on a cache hit.
-"""
+the data revision (``registry.store.queries.revision_of``: the seeds' content hash and the newest
+probe run) and the URL. The ETag is built from the same two, so every server process gives the same
+ETag for the same data, and a client that sends it back gets a 304. A seed load or a recorded probe
+run changes the revision and so every key: nothing stale is served, and no process needs telling.
+Only the revision lookup, two indexed single-row reads, runs on a cache hit."""
 
 from __future__ import annotations
 
@@ -55,8 +54,8 @@ class LRU:
 
 
 def revision_reader(engine: Engine) -> Callable[[], str]:
-    """A function returning the current data revision (``registry.queries.revision_of``)."""
-    from registry.queries import revision_of
+    """A function returning the current data revision (``registry.store.queries.revision_of``)."""
+    from registry.store.queries import revision_of
 
     def read() -> str:
         with engine.connect() as connection:

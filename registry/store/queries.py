@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from registry.errors import NotFound
-from registry.filters import ModelFilters
 from registry.models import (
     Claim,
     Evaluation,
@@ -25,7 +24,8 @@ from registry.models import (
     Organization,
     SourcePublic,
 )
-from registry.seeds.numbers import format_partial_date
+from registry.numbers import format_partial_date
+from registry.store.filters import ModelFilters
 
 Row = tuple[Model, str, str]
 

@@ -21,7 +21,8 @@ from rich.table import Table
 
 from registry import calc
 from registry.calc.saved_fits import save_fit
-from registry.calc_reports import (
+from registry.config import get_settings
+from registry.services.calculator import (
     Runs,
     cost_model,
     fit_report,
@@ -29,7 +30,6 @@ from registry.calc_reports import (
     resolve_fit,
     runs_from_frame,
 )
-from registry.config import get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from registry.config import get_settings
 from registry.seeds.changes import ChangeSet
 from registry.seeds.records import TreeRecords
-from registry.seeds.validate import SeedTree, display_path, validate_tree
+from registry.seeds.tree import SeedTree
+from registry.seeds.validate import display_path, validate_tree
 
 console = Console(stderr=True, soft_wrap=True)
 SeedPath = Annotated[
@@ -46,9 +47,9 @@ def validate(path: SeedPath = None) -> None:
 
 def seed(path: SeedPath = None) -> None:
     """Validate the seeds, then load them in one transaction: only what changed is written."""
-    from registry.db import check_connection, get_engine
-    from registry.migrate import ensure_current
     from registry.seeds.records import tree_records
+    from registry.store.engine import check_connection, get_engine
+    from registry.store.migrate import ensure_current
 
     tree = _checked(path)
     engine = get_engine()

@@ -1,0 +1,1 @@
+"""Persistence: the engine, migrations, and the one place that builds SQL (queries, filters)."""
