@@ -14,7 +14,7 @@ from registry.seeds.records import TreeRecords, tree_records
 from registry.seeds.validate import validate_tree
 from registry.services.knowledge import architecture_of
 
-SEEDS = Path(__file__).parent.parent / "seeds"
+SEEDS = Path(__file__).parents[2] / "seeds"
 PARAM_TOLERANCE = 0.02  # the calculator's count against the published total
 COMPUTE_TOLERANCE = 0.15  # 6·N·D against a lab's reported training compute
 

@@ -126,12 +126,12 @@ def test_diff_against_a_git_ref(tmp_path: Path, seed_tree: Path) -> None:
 def test_schema_json_is_current() -> None:
     code, _, err = invoke("schema", "--check")
     assert code == 0, err
-    schema = json.loads((Path(__file__).parent.parent / "seeds" / "schema.json").read_text())
+    schema = json.loads((Path(__file__).parents[2] / "seeds" / "schema.json").read_text())
     assert "FamilyFile" in schema["$defs"] and "OrganizationsFile" in schema["$defs"]
 
 
 def test_every_seed_file_points_editors_at_the_schema() -> None:
-    seeds = Path(__file__).parent.parent / "seeds"
+    seeds = Path(__file__).parents[2] / "seeds"
     for path in [seeds / "organizations.yaml", *sorted((seeds / "families").glob("*.yaml"))]:
         first = path.read_text().splitlines()[0]
         assert first.startswith("# yaml-language-server: $schema="), path

@@ -370,5 +370,5 @@ def test_undisclosed_is_accepted_without_a_source(seed_tree: Path) -> None:
 
 
 def test_the_project_seeds_validate() -> None:
-    tree = validate_tree(Path(__file__).parent.parent / "seeds")
+    tree = validate_tree(Path(__file__).parents[2] / "seeds")
     assert tree.ok, "\n".join(map(str, tree.problems))

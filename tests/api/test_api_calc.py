@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from registry.cli.app import app as cli
 from registry.main import create_app
 
-CONFIGS = Path(__file__).parent / "calc" / "configs"
+CONFIGS = Path(__file__).parents[1] / "calc" / "configs"
 
 
 @pytest.fixture(scope="module")
