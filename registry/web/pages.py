@@ -15,106 +15,19 @@ from sqlmodel import Session
 
 from registry.calc import BUILTIN_FITS, DEFAULT_FIT, get_fit
 from registry.http.deps import SessionDep
-from registry.models import (
-    Access,
-    ArchitectureKind,
-    Modality,
-    ModelArchitecture,
-    ModelPublic,
-    Openness,
-    Stage,
-)
+from registry.models import ModelArchitecture, ModelPublic
 from registry.services import views
 from registry.store import queries
-from registry.store.filters import SORTABLE, ModelFilters
 from registry.web import datasets
 from registry.web.charts import render_chart
 from registry.web.charts.explore import bars_chart, family_chart
 from registry.web.charts.placement import models_chart, placement_chart
-from registry.web.forms import model_filters, slugs
+from registry.web.forms import slugs
 from registry.web.rendering import count, field_value, number, page, with_query
 
 router = APIRouter(include_in_schema=False)
 Fit = Annotated[str | None, Query(max_length=64)]
-TABLE_COLUMNS = (
-    ("name", "model"),
-    ("family", "family"),
-    ("organization", "organization"),
-    ("release_date", "released"),
-    ("access", "access"),
-    ("openness", "openness"),
-    ("architecture", "arch"),
-    ("total_params", "params"),
-    ("active_params", "active"),
-    ("training_tokens", "tokens"),
-    ("tokens_per_param", "tokens/param"),
-    ("context_length", "context"),
-)
-CHOICES = {
-    "access": [a.value for a in Access],
-    "openness": [o.value for o in Openness],
-    "architecture": [a.value for a in ArchitectureKind],
-    "stage": [s.value for s in Stage],
-    "modality": [m.value for m in Modality],
-}
 FITS = list(BUILTIN_FITS)
-
-
-def _sort_links(filters: ModelFilters) -> dict[str, str]:
-    """For each sortable column, the query string that sorts by it (again: the other way)."""
-    links = {}
-    for column in SORTABLE:
-        order = f"-{column}" if filters.sort == column else column
-        links[column] = filters.model_copy(update={"sort": order, "offset": 0}).query_string()
-    return links
-
-
-def _pages(filters: ModelFilters, count: int) -> dict[str, str | None]:
-    """Query strings of the previous and next pages (None at either end)."""
-    previous = max(filters.offset - filters.limit, 0)
-    after = filters.offset + filters.limit
-    return {
-        "previous": filters.model_copy(update={"offset": previous}).query_string()
-        if filters.offset
-        else None,
-        "next": filters.model_copy(update={"offset": after}).query_string()
-        if after < count
-        else None,
-    }
-
-
-@router.get("/", response_class=HTMLResponse)
-def model_table(request: Request, session: SessionDep) -> HTMLResponse:
-    """The model table: the API's filters as a form, sortable columns, count and CSV link."""
-    filters, errors = model_filters(request.query_params)
-    query = filters.query_string()
-    # The CSV holds every match: limit and offset back to their defaults drop out of the query.
-    defaults = ModelFilters()
-    export = filters.model_copy(update={"limit": defaults.limit, "offset": 0}).query_string()
-
-    def build() -> dict[str, Any]:
-        table = views.model_table(session, filters)
-        return {
-            **table,
-            "filters": filters,
-            "errors": errors,
-            "columns": TABLE_COLUMNS,
-            "sortable": SORTABLE,
-            "sort_links": _sort_links(filters),
-            "pages": _pages(filters, table["count"]),
-            "families": queries.list_families(session),
-            "organizations": queries.list_organizations(session),
-            "choices": CHOICES,
-            "csv_url": with_query("/api/v1/models.csv", export),
-        }
-
-    return page(
-        request,
-        "index.html",
-        build,
-        json_url=with_query("/api/v1/models", query),
-        status_code=422 if errors else 200,
-    )
 
 
 def _chart_row(model: ModelPublic) -> dict[str, Any]:
@@ -181,7 +94,9 @@ def family_page(
         if rows:
             key = (queries.data_revision(session), slug)
             chart = render_chart(key, lambda: family_chart(rows), name="family")
-        return {"family": family, "chart": chart}
+        organizations = {o["slug"]: o["name"] for o in queries.list_organizations(session)}
+        name = organizations.get(family["organization"], family["organization"])
+        return {"family": family, "chart": chart, "organization_name": name}
 
     return page(request, "family.html", build, json_url=f"/api/v1/families/{slug}")
 
@@ -266,12 +181,12 @@ def _compared(
 def compare_page(
     request: Request,
     session: SessionDep,
-    models: Annotated[str | None, Query(max_length=800)] = None,
+    models: Annotated[list[str] | None, Query(max_length=800)] = None,
     add: Annotated[str | None, Query(max_length=96)] = None,
     fit: Fit = None,
 ) -> Response:
     """Models side by side, differences highlighted, with charts; add and remove models."""
-    chosen = slugs(models)
+    chosen = slugs(",".join(models or []))  # models=a,b or models=a&models=b (checkboxes)
     fit_query = {"fit": fit} if fit else {}
     if add:
         query = {"models": ",".join(slugs(",".join([*chosen, add])))} | fit_query
