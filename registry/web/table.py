@@ -22,19 +22,19 @@ router = APIRouter(include_in_schema=False)
 # (sort key, heading): every column sorts by its own field.
 TABLE_COLUMNS = (
     ("name", "Model"),
-    ("family", "Family"),
     ("organization", "Organization"),
     ("release_date", "Released"),
     ("access", "Access"),
-    ("openness", "Openness"),
-    ("architecture", "Arch."),
-    ("stage", "Stage"),
     ("total_params", "Params"),
     ("active_params", "Active"),
-    ("training_tokens", "Tokens"),
-    ("training_flops", "Compute (FLOPs)"),
-    ("tokens_per_param", "Tokens / param"),
     ("context_length", "Context"),
+    ("training_tokens", "Tokens"),
+    ("tokens_per_param", "Tokens / param"),
+    ("training_flops", "Compute (FLOPs)"),
+    ("architecture", "Arch."),
+    ("stage", "Stage"),
+    ("openness", "Openness"),
+    ("family", "Family"),
 )
 SORT_LABELS = dict(TABLE_COLUMNS) | {
     "slug": "Slug",

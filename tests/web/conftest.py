@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
@@ -25,6 +26,7 @@ from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
 from registry.store import migrate
 from registry.store.engine import create_db_engine
+from registry.web.vendor import BUNDLE_URL
 
 CHROMIUM = Path(os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium"))
 REQUIRE = os.environ.get("REGISTRY_REQUIRE_BROWSER") == "1"
@@ -88,7 +90,10 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}"
+    # The vega-embed bundle is generated on first use (seconds): before any page waits on it.
+    httpx.get(base + BUNDLE_URL, timeout=300).raise_for_status()
+    yield base
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()

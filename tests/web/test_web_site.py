@@ -126,7 +126,7 @@ def test_filter_sort_compare_three_and_open_a_source(
     assert names[:2] == ["Demo 8x1B", "Demo 7B"] and "Demo API" not in names
     # Tick three models and compare them.
     for name in names[:3]:
-        tab.get_by_label(f"compare {name}").check()
+        tab.get_by_label(f"compare {name}", exact=True).check()
     assert tab.locator(".compare-pick .hint").inner_text() == "3 ticked"
     with tab.expect_navigation():
         tab.click("text=Compare selected")
