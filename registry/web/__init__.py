@@ -15,4 +15,6 @@ router = APIRouter(include_in_schema=False)
 for module in (pages, explore, calculator, fit, vendor):
     router.include_router(module.router)
 
-__all__ = ["STATIC_DIR", "router"]
+BODY_LIMITS = {"/fit": fit.MAX_UPLOAD_BYTES}
+
+__all__ = ["BODY_LIMITS", "STATIC_DIR", "router"]
