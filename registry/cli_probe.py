@@ -124,7 +124,9 @@ def _show(data: dict[str, Any]) -> None:
 
 
 def probe(
-    model_dir: Annotated[Path, typer.Argument(help="Hugging Face checkpoint directory.")],
+    model_dir: Annotated[
+        Path, typer.Argument(help="Hugging Face checkpoint directory or GGUF file.")
+    ],
     model: Annotated[str | None, typer.Option(help="Registry slug to compare with.")] = None,
     device: Annotated[str, typer.Option(help="auto, cuda or cpu.")] = "auto",
     dtype: Annotated[str, typer.Option(help="auto, bfloat16, float16 or float32.")] = "auto",
@@ -151,9 +153,16 @@ def probe(
     ] = None,
     record: Annotated[bool, typer.Option(help="Record the run (locally or with --push).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    count_only: Annotated[
+        bool,
+        typer.Option("--count-only", help="Count parameters without loading (no torch needed)."),
+    ] = False,
 ) -> None:
     """Count, load and measure the checkpoint in MODEL_DIR; record it beside the claims."""
-    from registry.probe.checkpoint import count_checkpoint
+    if count_only:
+        _count_only(model_dir, as_json=as_json)
+        return
+    from registry.probe.formats import count_path
     from registry.probe.runner import ProbeSettings, run_probe
 
     try:
@@ -170,7 +179,7 @@ def probe(
             text=text,
             fast_path=fast,
         )
-        count_checkpoint(model_dir)  # a bad directory or architecture fails before anything else
+        count_path(model_dir)  # a bad path or architecture fails before anything else
         _preflight(model=model, push=push, token=token, record=record)
         with _progress_display() as progress:
             run = run_probe(settings, progress=progress)
@@ -182,3 +191,33 @@ def probe(
         print(json.dumps(data, indent=2))
     else:
         _show(data)
+
+
+def _count_only(path: Path, *, as_json: bool) -> None:
+    """``--count-only``: the logical counts of a directory or GGUF file, nothing loaded."""
+    from registry.probe.formats import count_report
+
+    try:
+        data = count_report(path)
+    except RegistryError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    table = Table(
+        title=f"{data['path']} ({data['format']}, {data['model_type']})", show_header=False
+    )
+    for key in ("total_params", "active_params", "weights_bytes", "quantized_params"):
+        if data[key] is not None:
+            table.add_row(key, f"{data[key]:,}")
+    for key in ("bits_per_weight", "quant_method", "quant_bits", "group_size"):
+        if data[key] is not None:
+            table.add_row(key, str(data[key]))
+    for part, count in data["components"].items():
+        if count:
+            table.add_row(f"  {part}", f"{count:,}")
+    console = Console()
+    console.print(table)
+    for note in data["notes"]:
+        console.print(f"note: {note}", highlight=False)
