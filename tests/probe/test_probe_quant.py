@@ -332,3 +332,28 @@ def test_bits_per_weight_is_stored_bits_over_logical_params(
     raw = (directory / "model.safetensors").read_bytes()
     (header,) = struct.unpack("<Q", raw[:8])
     assert report["weights_bytes"] == len(raw) - 8 - header
+
+
+@pytest.mark.parametrize(
+    ("method", "quant_method", "extra"),
+    [("gptq", "gptq", "gptq"), ("awq", "awq", "gptq"), ("bnb4", "bitsandbytes", "bnb"), ("compressed", "compressed-tensors", "compressed-tensors")],
+)
+def test_loading_without_its_runtime_names_the_extra(
+    torch: ModuleType,
+    references: dict[str, tuple[dict[str, Any], int]],
+    tmp_path: Path,
+    method: str,
+    quant_method: str,
+    extra: str,
+) -> None:
+    from registry.probe.quant import runtime_missing
+
+    if runtime_missing(quant_method) is None:
+        pytest.skip(f"the {extra} runtime is installed here")
+    weights, _ = references["llama"]
+    directory = write_quantized(torch, weights, TINY_CONFIGS["llama"], tmp_path / method, method=method)
+    result = CliRunner().invoke(app, ["probe", str(directory), "--device", "cpu", "--no-record"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: loading a {quant_method} checkpoint needs ")
+    assert f"pip install 'model-registry[probe,{extra}]'" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
