@@ -209,7 +209,7 @@ def run_probe(settings: ProbeSettings, *, progress: Progress = lambda _: None) -
             f"the checkpoint {census.total}"
         )
     serving, peak, peak_source = _measure(torch, loaded, settings, dtype, progress)
-    progress("measuring the KV cache")
+    progress("one more generation to read the KV cache size")
     with loading.translating_oom(torch, dtype=dtype, doing="measuring the KV cache"):
         prompt = measure.make_prompt(
             torch, loaded.model, batch=settings.batch, prompt_tokens=settings.prompt_tokens
