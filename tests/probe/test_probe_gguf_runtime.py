@@ -32,6 +32,14 @@ def gguf_model(torch: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> P
     return write_gguf(path, tensors, CONFIG, tokenizer=tokenizer)
 
 
+@pytest.fixture(scope="module")
+def short_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A part of the bundled text: llama.cpp's generic CPU build scores it in seconds."""
+    path = tmp_path_factory.mktemp("text") / "sample.txt"
+    path.write_text(read_text(None)[0][:1500], encoding="utf-8")
+    return path
+
+
 def test_the_calculator_reads_the_gguf_architecture(gguf_model: Path) -> None:
     from registry.calc import architecture_from_hf_config, count_params
 
@@ -51,9 +59,15 @@ def test_without_llama_cpp_the_extra_is_named(gguf_model: Path) -> None:
 
 
 @pytest.mark.skipif(not HAS_LLAMA_CPP, reason="needs the gguf-runtime extra (llama-cpp-python)")
-def test_gguf_is_measured_with_llama_cpp(gguf_model: Path) -> None:
+def test_gguf_is_measured_with_llama_cpp(gguf_model: Path, short_text: Path) -> None:
     settings = ProbeSettings(
-        model_dir=gguf_model, device="cpu", prompt_tokens=16, new_tokens=6, warmup=1, runs=3
+        model_dir=gguf_model,
+        device="cpu",
+        prompt_tokens=16,
+        new_tokens=6,
+        warmup=1,
+        runs=3,
+        text=short_text,
     )
     run = run_probe(settings)
     census = count_path(gguf_model)
@@ -65,6 +79,7 @@ def test_gguf_is_measured_with_llama_cpp(gguf_model: Path) -> None:
     assert run.tpot_s * run.decode_tokens_per_s == pytest.approx(1, rel=1e-6)
     assert run.perplexity and 10 < run.perplexity < 10_000
     assert run.perplexity_tokens and run.perplexity_tokens > 100
+    assert run.perplexity_bytes == len(short_text.read_bytes())
     # llama.cpp's model size is the tensors' stored bytes.
     assert run.weights_bytes == pytest.approx(census.weights_bytes, rel=0.10)
     assert run.predicted_weights_bytes and run.predicted_kv_cache_bytes
@@ -73,8 +88,9 @@ def test_gguf_is_measured_with_llama_cpp(gguf_model: Path) -> None:
 
 
 @pytest.mark.skipif(not HAS_LLAMA_CPP, reason="needs the gguf-runtime extra (llama-cpp-python)")
-def test_cli_measures_a_gguf_file(gguf_model: Path) -> None:
+def test_cli_measures_a_gguf_file(gguf_model: Path, short_text: Path) -> None:
     args = ["probe", str(gguf_model), "--device", "cpu", "--prompt-tokens", "8", "--new-tokens", "4"]
+    args += ["--text", str(short_text)]
     result = CliRunner().invoke(app, [*args, "--warmup", "0", "--runs", "2", "--no-record", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
