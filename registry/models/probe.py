@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-# --- probe runs (registry.probe: what a checkpoint measures, DOMAIN.md sections 7-8) -------------
+# --- probe runs (registry.probe: what a checkpoint measures, docs/SCIENCE.md §7-8) ----------
 
 
 class ProbeRunBase(SQLModel):

@@ -1,4 +1,4 @@
-"""Counting a checkpoint's parameters without loading it (DOMAIN.md section 7).
+"""Counting a checkpoint's parameters without loading it (docs/SCIENCE.md section 7).
 
 ``config.json`` gives the architecture; the safetensors headers (an 8-byte little-endian length,
 then a JSON table of every tensor's dtype and shape) give the exact tensors. Total parameters are
