@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from registry.http.deps import SessionDep
+from registry.resources import STATIC_DIR
 from registry.store import queries
 from registry.web.rendering import page
 
 router = APIRouter(include_in_schema=False)
-STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 @router.get("/families", response_class=HTMLResponse)
@@ -36,7 +35,7 @@ def families_page(request: Request, session: SessionDep) -> HTMLResponse:
 def favicon() -> FileResponse:
     """Browsers ask for /favicon.ico whatever the page says; pages link the SVG."""
     return FileResponse(
-        STATIC / "favicon.ico",
+        STATIC_DIR / "favicon.ico",
         media_type="image/x-icon",
         headers={"Cache-Control": "public, max-age=86400"},
     )
