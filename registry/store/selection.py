@@ -129,11 +129,13 @@ def facet_counts(
             key = col(FACET_COLUMNS[name])
             statement = joined(select(key, sa.func.count(col(Model.id)))).where(*conditions)
         else:
-            key = col(ModelModality.modality)
+            # Its own alias: the modality filters' EXISTS subqueries must still correlate.
+            counted = sa.orm.aliased(ModelModality)
+            key = counted.modality
             statement = (
                 joined(select(key, sa.func.count(col(Model.id))))
-                .join(ModelModality, col(ModelModality.model_id) == Model.id)
-                .where(ModelModality.direction == name.removesuffix("_modality"), *conditions)
+                .join(counted, counted.model_id == Model.id)
+                .where(counted.direction == name.removesuffix("_modality"), *conditions)
             )
         rows = session.exec(statement.group_by(key)).all()
         found = {

@@ -183,3 +183,10 @@ def test_open_weights_long_context_largest_first_on_the_real_seeds(real_client: 
     sizes = [m["total_params"] for m in body["data"] if m["total_params"] is not None]
     assert sizes == sorted(sizes, reverse=True)
     assert {m["access"] for m in body["data"]} == {"open-weights", "both"}
+
+
+def test_modality_facets_under_a_modality_filter(client: TestClient) -> None:
+    # The facet's join and the filter's EXISTS subquery on the same table must not merge.
+    _, body = listed(client, [("input_modality", "image"), ("facet", "input_modality")])
+    assert body["count"] == 1
+    assert body["facets"]["input_modality"] == {"image": 1, "text": 1}

@@ -181,6 +181,11 @@ def test_the_model_page_shows_memory_predicted_beside_measured(seeded_engine: En
     assert posted.status_code == 201
     assert posted.json()["kv_cache_bytes"] == 21_504
     page = client.get("/models/demo-8x1b").text
-    assert "Memory, predicted by the calculator against measured (gptq 4-bit g128, 4.25 bits" in page
-    assert "<td>KV cache (1 × 22 tokens)</td><td class=\"num\">22,528</td><td class=\"num\">21,504</td>" in page
-    assert "<td class=\"num\">1,064,192</td><td class=\"num\">400,000,000</td>" in page
+    assert (
+        "Memory, predicted by the calculator against measured (gptq 4-bit g128, 4.25 bits" in page
+    )
+    assert (
+        '<td>KV cache (1 × 22 tokens)</td><td class="num">22,528</td><td class="num">21,504</td>'
+        in page
+    )
+    assert '<td class="num">1,064,192</td><td class="num">400,000,000</td>' in page

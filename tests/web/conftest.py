@@ -99,7 +99,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed per module: its event loop would stop asyncio.run
 def browser() -> Iterator[Any]:
     """Debian's Chromium under Playwright (never a downloaded browser)."""
     try:
