@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from registry.cli import history as cli_history
 from registry.cli import seeds as cli_seeds
 from registry.cli.calc import calc_app, fit
 from registry.cli.probe import probe
@@ -26,6 +27,8 @@ errors = Console(stderr=True, soft_wrap=True)
 app.command()(cli_seeds.validate)
 app.command()(cli_seeds.seed)
 app.command()(cli_seeds.diff)
+app.command()(cli_history.history)
+app.command()(cli_history.export)
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

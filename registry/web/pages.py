@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from registry.calc import BUILTIN_FITS, DEFAULT_FIT, get_fit
 from registry.http.deps import SessionDep
+from registry.http.revision import PinnedSessionDep
 from registry.models import (
     Access,
     ArchitectureKind,
@@ -24,7 +25,7 @@ from registry.models import (
     Openness,
     Stage,
 )
-from registry.services import views
+from registry.services import history, views
 from registry.store import queries
 from registry.store.filters import SORTABLE, ModelFilters
 from registry.web import datasets
@@ -129,7 +130,7 @@ def _chart_row(model: ModelPublic) -> dict[str, Any]:
 @router.get("/models/{slug}", response_class=HTMLResponse)
 def model_page(
     request: Request,
-    session: SessionDep,
+    session: PinnedSessionDep,
     slug: Annotated[str, Path(max_length=96)],
     fit: Fit = None,
 ) -> HTMLResponse:
@@ -153,6 +154,7 @@ def model_page(
             "sources_by_field": sources,
             "fits": FITS,
             "fit": fit or DEFAULT_FIT,
+            "history": history.model_history(session, slug=slug)["data"],
         }
 
     return page(request, "model.html", build, json_url=with_query(f"/api/v1/models/{slug}", query))
@@ -265,7 +267,7 @@ def _compared(
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(
     request: Request,
-    session: SessionDep,
+    session: PinnedSessionDep,
     models: Annotated[str | None, Query(max_length=800)] = None,
     add: Annotated[str | None, Query(max_length=96)] = None,
     fit: Fit = None,
