@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("revision", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("commit", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("git_commit", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column(
             "origin",
             sa.Enum(
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_revision")),
     )
     with op.batch_alter_table("revision", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_revision_commit"), ["commit"], unique=False)
+        batch_op.create_index(batch_op.f("ix_revision_git_commit"), ["git_commit"], unique=False)
         batch_op.create_index(batch_op.f("ix_revision_recorded_at"), ["recorded_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_revision_revision"), ["revision"], unique=False)
 
@@ -117,7 +117,7 @@ def downgrade() -> None:
     with op.batch_alter_table("revision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_revision_revision"))
         batch_op.drop_index(batch_op.f("ix_revision_recorded_at"))
-        batch_op.drop_index(batch_op.f("ix_revision_commit"))
+        batch_op.drop_index(batch_op.f("ix_revision_git_commit"))
 
     op.drop_table("revision")
     # ### end Alembic commands ###

@@ -4,7 +4,7 @@ such an answer may carry, since it never changes (docs/HISTORY.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from pydantic import Field
@@ -53,10 +53,18 @@ def _session(request: Request, revision: str | None) -> Iterator[Session]:
         if revision is None:
             yield session
             return
-        engine, content_hash = revisions.pinned_engine(session, revision)
+        engine, content_hash = revision_databases(request.app).pinned_engine(session, revision)
     request.state.pinned_revision = content_hash
     with Session(engine) as pinned:
         yield pinned
+
+
+def revision_databases(app: Any) -> revisions.RevisionDatabases:
+    """The application's databases of earlier revisions (made on first use)."""
+    found = getattr(app.state, "revision_databases", None)
+    if found is None:
+        found = app.state.revision_databases = revisions.RevisionDatabases()
+    return found
 
 
 PinnedSessionDep = Annotated[Session, Depends(get_pinned_session)]

@@ -42,7 +42,7 @@ class Revision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     revision: str = Field(max_length=64, index=True)  # the seeds' content hash
     recorded_at: dt.datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
-    commit: str | None = Field(default=None, max_length=40, index=True)
+    git_commit: str | None = Field(default=None, max_length=40, index=True)
     origin: RevisionOrigin = Field(
         sa_column=enum_column(RevisionOrigin, nullable=False, name="revision_origin")
     )

@@ -39,7 +39,7 @@ def record_history(
     revision = {
         "revision": new.revision(),
         "recorded_at": recorded_at or dt.datetime.now(dt.UTC),
-        "commit": commit,
+        "git_commit": commit,
         "origin": origin,
         "models": len(new.models),
         "models_added": len(changes.models.added),

@@ -3,14 +3,17 @@
 Each revision's records are stored compressed (``revision_snapshot``). Asked for an earlier
 revision, the server loads those records into a database file of its own, with the same loader
 and schema as the live one, so every read (filters, detail, compare, pages) runs the very same
-queries and gives the same answer it gave when that revision was current. A few such databases are
-kept per process; the change log up to the revision is copied in, so its history reads as it was.
+queries and gives the same answer it gave when that revision was current. A few such databases
+are kept per application; the change log up to the revision is copied in, so its history reads
+as it was.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 
@@ -23,12 +26,7 @@ from registry.seeds.load import load_records
 from registry.store import history as store
 from registry.store.engine import create_db_engine
 
-KEPT = 4  # revision databases kept per process (least recently used go first)
-
-_lock = threading.Lock()
-_engines: OrderedDict[str, Engine] = OrderedDict()
-_folder: tempfile.TemporaryDirectory[str] | None = None
-builds = 0  # how many revision databases this process built (the tests read it)
+KEPT = 4  # revision databases kept per application (least recently used go first)
 
 
 def resolve(session: Session, ref: str) -> tuple[str, int]:
@@ -41,44 +39,52 @@ def resolve(session: Session, ref: str) -> tuple[str, int]:
     return row.revision, row.id
 
 
-def pinned_engine(session: Session, ref: str) -> tuple[Engine, str]:
-    """An engine on the data as it was at revision ``ref`` (read through ``session``), and the
-    revision's content hash."""
-    revision, revision_id = resolve(session, ref)
-    key = f"{revision}:{revision_id}"
-    with _lock:
-        engine = _engines.get(key)
-        if engine is not None:
-            _engines.move_to_end(key)
-            return engine, revision
-        data = store.snapshot_of(session, revision=revision)
-        if data is None:
-            raise NotFound(f"revision {ref!r} has no stored snapshot")
-        engine = _build(session, key, data, revision_id)
-        _engines[key] = engine
-        while len(_engines) > KEPT:
-            _, old = _engines.popitem(last=False)
-            _drop(old)
-    return engine, revision
+class RevisionDatabases:
+    """The databases of earlier revisions one application has built, by revision."""
 
+    def __init__(self, kept: int = KEPT) -> None:
+        self.kept = kept
+        self.builds = 0  # how many were built (the tests read it)
+        self._lock = threading.Lock()
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._folder: Path | None = None
 
-def _build(session: Session, key: str, data: bytes, revision_id: int) -> Engine:
-    global _folder, builds
-    if _folder is None:
-        _folder = tempfile.TemporaryDirectory(prefix="registry-revisions-")
-    path = Path(_folder.name) / f"{key.replace(':', '-')}.sqlite3"
-    engine = create_db_engine(f"sqlite:///{path}")
-    try:
-        SQLModel.metadata.create_all(engine)
-        load_records(engine, decode_records(data), history=False)
-        revisions, changes = store.history_until(session, revision_id=revision_id)
-        with engine.begin() as connection:
-            store.copy_history(connection, revisions, changes)
-    except BaseException:
-        _drop(engine)
-        raise
-    builds += 1
-    return engine
+    def pinned_engine(self, session: Session, ref: str) -> tuple[Engine, str]:
+        """An engine on the data as it was at revision ``ref`` (read through ``session``), and
+        the revision's content hash."""
+        revision, revision_id = resolve(session, ref)
+        key = f"{revision}-{revision_id}"
+        with self._lock:
+            engine = self._engines.get(key)
+            if engine is not None:
+                self._engines.move_to_end(key)
+                return engine, revision
+            data = store.snapshot_of(session, revision=revision)
+            if data is None:
+                raise NotFound(f"revision {ref!r} has no stored snapshot")
+            engine = self._build(session, key, bytes(data), revision_id)
+            self._engines[key] = engine
+            while len(self._engines) > self.kept:
+                _, old = self._engines.popitem(last=False)
+                _drop(old)
+        return engine, revision
+
+    def _build(self, session: Session, key: str, data: bytes, revision_id: int) -> Engine:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="registry-revisions-"))
+            weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
+        engine = create_db_engine(f"sqlite:///{self._folder / key}.sqlite3")
+        try:
+            SQLModel.metadata.create_all(engine)
+            load_records(engine, decode_records(data), history=False)
+            revisions, changes = store.history_until(session, revision_id=revision_id)
+            with engine.begin() as connection:
+                store.copy_history(connection, revisions, changes)
+        except BaseException:
+            _drop(engine)
+            raise
+        self.builds += 1
+        return engine
 
 
 def _drop(engine: Engine) -> None:

@@ -78,7 +78,9 @@ def record_revision(
 
 def recorded_commits(connection: Connection) -> set[str]:
     """The git commits that some revision already records."""
-    rows = connection.execute(sa.select(REVISION.c.commit).where(REVISION.c.commit.is_not(None)))
+    rows = connection.execute(
+        sa.select(REVISION.c.git_commit).where(REVISION.c.git_commit.is_not(None))
+    )
     return {commit for (commit,) in rows}
 
 
@@ -86,7 +88,7 @@ def _revision_public(row: Any) -> dict[str, Any]:
     return {
         "revision": row.revision,
         "recorded_at": _aware(row.recorded_at),
-        "commit": row.commit,
+        "commit": row.git_commit,
         "origin": getattr(row.origin, "value", row.origin),
         "models": row.models,
         "models_added": row.models_added,
@@ -130,7 +132,7 @@ def list_changes(session: Session, *, filters: ChangeFilters) -> tuple[list[dict
             CHANGE,
             REVISION.c.revision.label("revision_hash"),
             REVISION.c.recorded_at,
-            REVISION.c.commit,
+            REVISION.c.git_commit.label("commit"),
         )
         .select_from(joined)
         .where(*conditions)
@@ -173,7 +175,7 @@ def find_revision(session: Session, *, ref: str) -> Any | None:
     least 7 characters); the latest recorded when several match; None when none does."""
     condition = REVISION.c.revision == ref
     if len(ref) >= SHORT_COMMIT and all(c in "0123456789abcdef" for c in ref.lower()):
-        condition = sa.or_(condition, REVISION.c.commit.like(ref.lower() + "%"))
+        condition = sa.or_(condition, REVISION.c.git_commit.like(ref.lower() + "%"))
     return session.execute(
         sa.select(REVISION).where(condition).order_by(*NEWEST_FIRST).limit(1)
     ).first()
@@ -272,7 +274,7 @@ def changes_of(session: Session, *, revision_id: int) -> list[dict[str, Any]]:
             CHANGE,
             REVISION.c.revision.label("revision_hash"),
             REVISION.c.recorded_at,
-            REVISION.c.commit,
+            REVISION.c.git_commit.label("commit"),
         )
         .join(REVISION, REVISION.c.id == CHANGE.c.revision_id)
         .where(CHANGE.c.revision_id == revision_id)
