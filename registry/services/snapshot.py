@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from registry.errors import BadInput
 from registry.models import ModelPublic
-from registry.services.exports import models_frame
+from registry.services.exports import LIST_COLUMNS
 from registry.store import history as store
 from registry.store import queries
 from registry.store.filters import MAX_LIMIT, ModelFilters
@@ -86,7 +86,7 @@ def snapshot_rows(session: Session) -> dict[str, list[dict[str, Any]]]:
         "revision": revision,
         "organizations": queries.list_organizations(session),
         "families": queries.list_families(session),
-        "models": models_frame(models).to_dict(orient="records"),
+        "models": [_flat(model) for model in models],
         "modalities": [
             {"model": m.slug, "direction": direction, "modality": modality}
             for m in models
@@ -108,6 +108,15 @@ def snapshot_rows(session: Session) -> dict[str, list[dict[str, Any]]]:
             for e in rows
         ],
     }
+
+
+def _flat(model: ModelPublic) -> dict[str, Any]:
+    """A model as one row, as ``/api/v1/models.csv`` has it (lists joined with ';')."""
+    row = model.model_dump(mode="json", exclude={"sources"})
+    for column in LIST_COLUMNS:
+        row[column] = ";".join(row[column])
+    row["sources"] = ";".join(sorted({s.url for s in model.sources if s.url}))
+    return row
 
 
 def _all_models(session: Session) -> list[ModelPublic]:
