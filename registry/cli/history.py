@@ -74,12 +74,12 @@ def export(
     ] = "sqlite",
 ) -> None:
     """Write the current revision, one table per entity with the revision inside."""
-    from registry.errors import BadInput
     from registry.services.snapshot import export as write
     from registry.store.engine import session_scope
 
     if format not in ("sqlite", "csv", "json", "parquet"):
-        raise BadInput(f"--format: {format!r} is not one of sqlite, csv, json, parquet")
+        console.print(f"--format: {format!r} is not one of sqlite, csv, json, parquet")
+        raise typer.Exit(2)
     engine = _engine()
     with session_scope(engine) as session:
         written = write(session, format, folder)  # type: ignore[arg-type]
