@@ -25,7 +25,7 @@ from registry.models import ModelPublic
 from registry.services.exports import LIST_COLUMNS
 from registry.store import history as store
 from registry.store import queries
-from registry.store.filters import MAX_LIMIT, ModelFilters
+from registry.store.filters import ModelFilters
 
 Format = Literal["sqlite", "csv", "json", "parquet"]
 COLUMNS = {
@@ -71,7 +71,7 @@ def revision_id(session: Session) -> str:
 
 def snapshot_rows(session: Session) -> dict[str, list[dict[str, Any]]]:
     """Every table of the snapshot as JSON-ready rows."""
-    models = _all_models(session)
+    models = queries.matching_models(session, filters=ModelFilters(sort="slug"))
     current = store.current_revision(session)
     evaluations = queries.evaluations_by_model(session)
     revision = []
@@ -117,16 +117,6 @@ def _flat(model: ModelPublic) -> dict[str, Any]:
         row[column] = ";".join(row[column])
     row["sources"] = ";".join(sorted({s.url for s in model.sources if s.url}))
     return row
-
-
-def _all_models(session: Session) -> list[ModelPublic]:
-    models: list[ModelPublic] = []
-    while True:
-        page = ModelFilters(sort="slug", limit=MAX_LIMIT, offset=len(models))
-        data, count = queries.list_models(session, filters=page)
-        models += data
-        if len(models) >= count or not data:
-            return models
 
 
 def frames(rows: dict[str, list[dict[str, Any]]]) -> dict[str, pd.DataFrame]:
