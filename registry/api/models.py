@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from registry.api.schemas import ERRORS, ModelDetailPublic, PlacementPublic
 from registry.http.deps import SessionDep
 from registry.http.responses import json_response
-from registry.http.revision import FilteredSessionDep, PinnedModelFilters, PinnedSessionDep
+from registry.http.revision import FilteredReadDep, PinnedSessionDep
 from registry.models import ModelPublic, ModelsPublic
 from registry.services import exports, views
 from registry.store import queries
@@ -27,11 +27,9 @@ Fit = Annotated[
 
 
 @router.get("/models", response_model=ModelsPublic)
-def list_models(
-    session: FilteredSessionDep, filters: Annotated[PinnedModelFilters, Query()]
-) -> Response:
+def list_models(read: FilteredReadDep) -> Response:
     """Models matching every filter given, a page at a time, with the total count."""
-    return json_response(views.model_table(session, filters))
+    return json_response(views.model_table(read.session, read.filters))
 
 
 def _all_matching(session: SessionDep, filters: ModelFilters) -> list[ModelPublic]:

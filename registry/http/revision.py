@@ -4,6 +4,8 @@ such an answer may carry, since it never changes (docs/HISTORY.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -38,16 +40,27 @@ def get_pinned_session(
     ] = None,
 ) -> Iterator[Session]:
     """A session on the current data, or on revision ``revision``'s (404 naming it if unknown)."""
-    yield from _session(request, revision)
+    with _session(request, revision) as session:
+        yield session
 
 
-def get_filtered_session(
+@dataclass(frozen=True)
+class FilteredRead:
+    """A session at the revision the filters name, and the filters (parsed once)."""
+
+    session: Session
+    filters: PinnedModelFilters
+
+
+def get_filtered_read(
     request: Request, filters: Annotated[PinnedModelFilters, Query()]
-) -> Iterator[Session]:
+) -> Iterator[FilteredRead]:
     """As ``get_pinned_session``, for routes whose filters hold the revision."""
-    yield from _session(request, filters.revision)
+    with _session(request, filters.revision) as session:
+        yield FilteredRead(session, filters)
 
 
+@contextmanager
 def _session(request: Request, revision: str | None) -> Iterator[Session]:
     with Session(request.app.state.read_engine) as session:
         if revision is None:
@@ -68,7 +81,7 @@ def revision_databases(app: Any) -> revisions.RevisionDatabases:
 
 
 PinnedSessionDep = Annotated[Session, Depends(get_pinned_session)]
-FilteredSessionDep = Annotated[Session, Depends(get_filtered_session)]
+FilteredReadDep = Annotated[FilteredRead, Depends(get_filtered_read)]
 
 
 class PinnedCacheControl:
