@@ -1,7 +1,7 @@
 """history: revisions, the change log and per-revision snapshots (docs/HISTORY.md)
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02 15:43:47.095796
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -84,7 +84,7 @@ def placed_rows(models: list[ModelPublic], law: Law) -> list[dict[str, Any]]:
 
 
 def moe_rows(models: list[ModelPublic]) -> list[dict[str, Any]]:
-    """Mixture-of-experts models split into shared and routed-expert parameters (DOMAIN.md §7).
+    """MoE models split into shared and routed-expert parameters (docs/SCIENCE.md §7).
 
     With E routed experts of which k run per token, active = total - routed (1 - k/E), so
     routed = (total - active) / (1 - k/E) and everything else (attention, embeddings, norms,
@@ -169,7 +169,7 @@ def evaluation_rows(session: Session, models: list[ModelPublic]) -> list[dict[st
 
 
 def shots_setting(shots: int | None) -> str:
-    """'zero-shot', 'few-shot' or 'unstated' (DOMAIN.md §1: 0 = zero-shot, k = few-shot)."""
+    """'zero-shot', 'few-shot' or 'unstated' (docs/SCIENCE.md §1: 0 = zero-shot, k = few-shot)."""
     if shots is None:
         return "unstated"
     return "zero-shot" if shots == 0 else "few-shot"
