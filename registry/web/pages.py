@@ -15,8 +15,9 @@ from sqlmodel import Session
 
 from registry.calc import DEFAULT_FIT
 from registry.http.deps import SessionDep
+from registry.http.revision import PinnedSessionDep
 from registry.models import ModelArchitecture, ModelPublic
-from registry.services import views
+from registry.services import history, views
 from registry.services.calculator import fit_choices, resolve_fit
 from registry.store import queries
 from registry.web import datasets
@@ -42,7 +43,7 @@ def _chart_row(model: ModelPublic) -> dict[str, Any]:
 @router.get("/models/{slug}", response_class=HTMLResponse)
 def model_page(
     request: Request,
-    session: SessionDep,
+    session: PinnedSessionDep,
     slug: Annotated[str, Path(max_length=96)],
     fit: Fit = None,
 ) -> HTMLResponse:
@@ -66,6 +67,7 @@ def model_page(
             "sources_by_field": sources,
             "fits": list(fit_choices()),
             "fit": fit or DEFAULT_FIT,
+            "history": history.model_history(session, slug=slug)["data"],
         }
 
     return page(request, "model.html", build, json_url=with_query(f"/api/v1/models/{slug}", query))
@@ -180,7 +182,7 @@ def _compared(
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(
     request: Request,
-    session: SessionDep,
+    session: PinnedSessionDep,
     models: Annotated[list[str] | None, Query(max_length=800)] = None,
     add: Annotated[str | None, Query(max_length=96)] = None,
     fit: Fit = None,
