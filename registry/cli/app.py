@@ -26,6 +26,7 @@ errors = Console(stderr=True, soft_wrap=True)
 app.command()(cli_seeds.validate)
 app.command()(cli_seeds.seed)
 app.command()(cli_seeds.diff)
+app.command("migrate-benchmarks")(cli_seeds.migrate_benchmarks)
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -151,8 +151,8 @@ def test_evaluations(kb: TreeRecords) -> None:
     evaluated = [m for m in kb.models.values() if m["evaluations"]]
     assert len(evaluated) >= 30
     benchmarks = Counter(row[0] for m in evaluated for row in m["evaluations"])
-    assert benchmarks["MMLU"] >= 30 and benchmarks["GSM8K"] >= 15
-    shots = {row[2] for m in evaluated for row in m["evaluations"] if row[0] == "MMLU"}
+    assert benchmarks["mmlu"] >= 30 and benchmarks["gsm8k"] >= 15
+    shots = {row[2] for m in evaluated for row in m["evaluations"] if row[0] == "mmlu"}
     assert {0, 5} <= shots  # zero-shot and few-shot, for the in-context learning page
 
 
@@ -211,7 +211,7 @@ def test_reported_compute_agrees_with_6nd(kb: TreeRecords) -> None:
 
 def test_numbers_carry_sources(kb: TreeRecords) -> None:
     for model in kb.models.values():
-        for field, (url, confidence, undisclosed, _) in model["claims"].items():
+        for field, (url, confidence, undisclosed, *_) in model["claims"].items():
             if confidence != "derived" and not undisclosed:
                 assert url and url.startswith(("https://", "http://")), (model["slug"], field)
 
