@@ -27,6 +27,7 @@ app.command()(cli_seeds.validate)
 app.command()(cli_seeds.seed)
 app.command()(cli_seeds.diff)
 app.command("migrate-benchmarks")(cli_seeds.migrate_benchmarks)
+app.command("exact-sizes")(cli_seeds.exact_sizes)
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

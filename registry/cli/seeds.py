@@ -180,3 +180,38 @@ def _vocabulary_near(target: Path, name: str) -> Path:
         if (folder / name).exists():
             return folder / name
     return get_settings().seeds_dir / name
+
+
+def exact_sizes(
+    path: SeedPath = None,
+    skip: Annotated[
+        list[str] | None, typer.Option(help="Model slugs to leave alone (repeatable).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option(help="Write nothing; exit 1 if a count would change.")
+    ] = False,
+) -> None:
+    """Write the calculator's exact parameter counts into models whose config is public.
+
+    The lab's rounded figure moves into the claim's note; see docs/CONTRIBUTING-DATA.md.
+    """
+    from registry.seeds.exact_sizes import exact_counts, make_exact
+
+    tree = _checked(path)
+    changed = 0
+    for located in tree.families:
+        content = located.content
+        wanted = [c for c in exact_counts(content) if c[1].slug not in set(skip or [])]
+        for _, change, _ in wanted:
+            typer.echo(f"{located.document.path}: {change}")
+        changed += len(wanted)
+        if wanted and not check:
+            make_exact(
+                tree.root / "families" / f"{content.family.slug}.yaml",
+                content,
+                write=True,
+                only={(c[1].slug, c[1].field) for c in wanted},
+            )
+    typer.echo(f"{'would change' if check else 'changed'} {changed} count(s)")
+    if check and changed:
+        raise typer.Exit(1)

@@ -51,6 +51,19 @@ def _get(node: Any, key: str) -> tuple[ScalarNode, Any] | None:
     return None
 
 
+def scalar_text(node: ScalarNode) -> str:
+    """A scalar's text (ruamel marks the folds of a ``>`` block with BEL characters)."""
+    return str(node.value).replace("\a", "")
+
+
+def span(node: Any, text: str) -> tuple[int, int]:
+    """Where ``node`` stands in ``text``, without the line breaks a block scalar ends with."""
+    start, end = node.start_mark.index, node.end_mark.index
+    while end > start and text[end - 1] in " \n":
+        end -= 1
+    return start, end
+
+
 def _items(node: Any, key: str) -> list[Any]:
     found = _get(node, key)
     return list(found[1].value) if found and isinstance(found[1], SequenceNode) else []
@@ -90,7 +103,7 @@ def migrate_text(
                 continue  # already a slug
             line, column = value.start_mark.line + 1, value.start_mark.column + 1
             note_item = _get(evaluation, "note")
-            old_note = str(note_item[1].value) if note_item else None
+            old_note = scalar_text(note_item[1]) if note_item else None
             chosen = _choose(name, old_note, vocabulary)
             if chosen is None:
                 renames.append(Rename(path, line, column, name, None))
@@ -100,7 +113,7 @@ def migrate_text(
             if addition and note_item is not None:
                 note_node = note_item[1]
                 combined = json.dumps(f"{addition}; {old_note}", ensure_ascii=False)
-                edits.append((note_node.start_mark.index, note_node.end_mark.index, combined))
+                edits.append((*span(note_node, text), combined))
             elif addition:
                 quoted = json.dumps(addition, ensure_ascii=False)
                 if evaluation.flow_style:
