@@ -9,6 +9,7 @@ from rich.console import Console
 
 from registry.cli import seeds as cli_seeds
 from registry.cli.calc import calc_app, fit
+from registry.cli.crosscheck import crosscheck
 from registry.cli.probe import probe
 from registry.config import get_settings
 from registry.errors import RegistryError
@@ -28,6 +29,7 @@ app.command()(cli_seeds.seed)
 app.command()(cli_seeds.diff)
 app.command("migrate-benchmarks")(cli_seeds.migrate_benchmarks)
 app.command("exact-sizes")(cli_seeds.exact_sizes)
+app.command("crosscheck")(crosscheck)
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -140,9 +140,7 @@ def make_exact(
     only: set[tuple[str, str]] | None = None,
 ) -> list[Exact]:
     """Rewrite one family file's counts (those named in ``only``, default all); return them."""
-    changes = [
-        c for c in exact_counts(content) if only is None or (c[1].slug, c[1].field) in only
-    ]
+    changes = [c for c in exact_counts(content) if only is None or (c[1].slug, c[1].field) in only]
     if changes and write:
         path.write_text(apply_exact(path.read_text(encoding="utf-8"), changes), encoding="utf-8")
     return [change for _, change, _ in changes]
