@@ -7,7 +7,7 @@ migrated seeds (docs/CONTRIBUTING-DATA.md, "Benchmarks"). Downgrading keeps each
 benchmark's slug.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003 (written against 0002; chained after main's 0003 when merging)
 Create Date: 2026-12-02 15:50:00
 """
 
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

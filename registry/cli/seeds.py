@@ -214,7 +214,7 @@ def exact_sizes(
 
     The lab's rounded figure moves into the claim's note; see docs/CONTRIBUTING-DATA.md.
     """
-    from registry.seeds.exact_sizes import exact_counts, make_exact
+    from registry.services.exact_sizes import exact_counts, make_exact
 
     tree = _checked(path)
     changed = 0

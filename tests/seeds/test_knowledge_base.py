@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from registry.calc import count_params, training_flops
-from registry.seeds.exact_sizes import public_config
 from registry.seeds.records import TreeRecords, tree_records
 from registry.seeds.validate import validate_tree
+from registry.services.exact_sizes import public_config
 from registry.services.knowledge import architecture_of
 
 SEEDS = Path(__file__).parents[2] / "seeds"

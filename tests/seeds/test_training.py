@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from registry.seeds.exact_sizes import apply_exact, exact_counts
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
+from registry.services.exact_sizes import apply_exact, exact_counts
 from registry.store import queries
 
 DEMO = "families/demo.yaml"
