@@ -11,6 +11,7 @@ import typer
 
 from registry.cli import history, seeds
 from registry.cli.calc import calc_app, fit
+from registry.cli.crosscheck import crosscheck
 from registry.cli.db import db_app
 from registry.cli.errors import HANDLED, fail, reports_errors
 from registry.cli.probe import probe
@@ -28,6 +29,9 @@ for name, command in (
     ("seed", seeds.seed),
     ("diff", seeds.diff),
     ("schema", seeds.schema),
+    ("migrate-benchmarks", seeds.migrate_benchmarks),
+    ("exact-sizes", seeds.exact_sizes),
+    ("crosscheck", crosscheck),
     ("serve", serve),
     ("fit", fit),
     ("probe", probe),

@@ -1,4 +1,4 @@
-"""Seed commands: validate, seed, diff."""
+"""Seed commands: validate, seed, diff, migrate-benchmarks."""
 
 from __future__ import annotations
 
@@ -149,3 +149,90 @@ def schema(
         return
     target.write_text(rendered, encoding="utf-8")
     typer.echo(f"wrote {target}")
+
+
+def migrate_benchmarks(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="A seed folder, a families/ folder or one file (default: seeds/)."),
+    ] = None,
+    benchmarks: Annotated[
+        Path | None, typer.Option(help="The vocabulary (default: the tree's benchmarks.yaml).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option(help="Write nothing; exit 1 if a file would change.")
+    ] = False,
+) -> None:
+    """Rewrite free-text benchmark names in seed files to benchmarks.yaml slugs, in place.
+
+    Comments and layout are kept; names already in slug form are left alone, so rerunning is safe.
+    """
+    from registry.seeds.benchmarks import BENCHMARKS_FILE, Vocabulary
+    from registry.seeds.migrate_benchmarks import migrate_file
+    from registry.seeds.schema import BenchmarksFile
+    from registry.seeds.validate import seed_files
+    from registry.seeds.yamlio import Problem, read_yaml
+
+    target = (path or get_settings().seeds_dir).resolve()
+    files = [target] if target.is_file() else list(seed_files(target))
+    if target.is_dir() and target.name == "families":
+        files = sorted(target.glob("*.yaml"))
+    vocabulary_file = benchmarks or _vocabulary_near(target, BENCHMARKS_FILE)
+    document = read_yaml(vocabulary_file, display_path(vocabulary_file))
+    if isinstance(document, Problem):
+        console.print(f"error: {document}", highlight=False)
+        raise typer.Exit(2)
+    vocabulary = Vocabulary.of(BenchmarksFile.model_validate(document.data))
+    changed = unresolved = 0
+    for file in files:
+        for rename in migrate_file(file, vocabulary, display=display_path(file), write=not check):
+            typer.echo(str(rename))
+            changed += rename.slug is not None
+            unresolved += rename.slug is None
+    verb = "would rewrite" if check else "rewrote"
+    typer.echo(f"{verb} {changed} benchmark name(s) in {len(files)} file(s); {unresolved} unknown")
+    if check and changed:
+        raise typer.Exit(1)
+
+
+def _vocabulary_near(target: Path, name: str) -> Path:
+    """The vocabulary of the tree holding ``target``: its root's file, or one folder up."""
+    for folder in (target if target.is_dir() else target.parent, *target.parents):
+        if (folder / name).exists():
+            return folder / name
+    return get_settings().seeds_dir / name
+
+
+def exact_sizes(
+    path: SeedPath = None,
+    skip: Annotated[
+        list[str] | None, typer.Option(help="Model slugs to leave alone (repeatable).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option(help="Write nothing; exit 1 if a count would change.")
+    ] = False,
+) -> None:
+    """Write the calculator's exact parameter counts into models whose config is public.
+
+    The lab's rounded figure moves into the claim's note; see docs/CONTRIBUTING-DATA.md.
+    """
+    from registry.services.exact_sizes import exact_counts, make_exact
+
+    tree = _checked(path)
+    changed = 0
+    for located in tree.families:
+        content = located.content
+        wanted = [c for c in exact_counts(content) if c[1].slug not in set(skip or [])]
+        for _, change, _ in wanted:
+            typer.echo(f"{located.document.path}: {change}")
+        changed += len(wanted)
+        if wanted and not check:
+            make_exact(
+                tree.root / "families" / f"{content.family.slug}.yaml",
+                content,
+                write=True,
+                only={(c[1].slug, c[1].field) for c in wanted},
+            )
+    typer.echo(f"{'would change' if check else 'changed'} {changed} count(s)")
+    if check and changed:
+        raise typer.Exit(1)

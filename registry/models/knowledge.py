@@ -142,6 +142,11 @@ class Model(ModelArchitecture, table=True):
     total_params: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
     active_params: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
     training_tokens: int | None = Field(default=None, sa_type=sa.BigInteger)
+    fine_tuning_tokens: int | None = Field(default=None, sa_type=sa.BigInteger)
+    inherits_training: bool = False
+    # Parts counted in total_params besides the language model, comma-separated (vision-encoder).
+    total_params_includes: str | None = Field(default=None, max_length=128)
+    language_model_params: int | None = Field(default=None, sa_type=sa.BigInteger)
     # FLOPs exceed 64-bit integers (3.8e25): stored as a double.
     training_flops: float | None = Field(default=None, sa_type=sa.Float)
     tokens_per_param: float | None = Field(default=None, sa_type=sa.Float)
@@ -175,18 +180,37 @@ class Lineage(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=sa.Text)
 
 
+class Benchmark(SQLModel, table=True):
+    """One benchmark of the vocabulary (seeds/benchmarks.yaml) that evaluations refer to."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=64)
+    variant: str | None = Field(default=None, max_length=64)
+    metric: str = Field(max_length=64)
+    unit: str = Field(max_length=16)
+    higher_is_better: bool = True
+    homepage: str = Field(max_length=512)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+
+
 class Evaluation(SQLModel, table=True):
     """A benchmark score with the conditions it was measured under and its source."""
 
     __table_args__ = (
         sa.UniqueConstraint(
-            "model_id", "benchmark", "metric", "shots", "chain_of_thought", name="uq_evaluation_run"
+            "model_id",
+            "benchmark_id",
+            "metric",
+            "shots",
+            "chain_of_thought",
+            name="uq_evaluation_run",
         ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     model_id: int = Field(foreign_key="model.id", index=True, ondelete="CASCADE")
-    benchmark: str = Field(max_length=64, index=True)
+    benchmark_id: int = Field(foreign_key="benchmark.id", index=True, ondelete="RESTRICT")
     score: float
     metric: str = Field(max_length=64)
     shots: int | None = Field(description="None: the source does not say.")
@@ -201,6 +225,8 @@ class Claim(SQLModel, table=True):
     model_id: int = Field(foreign_key="model.id", primary_key=True, ondelete="CASCADE")
     field: str = Field(max_length=64, primary_key=True)
     source_url: str | None = Field(default=None, max_length=512)
+    source_version: str | None = Field(default=None, max_length=128)
+    quote: str | None = Field(default=None, sa_type=sa.Text)
     confidence: Confidence = Field(
         sa_column=enum_column(Confidence, nullable=False, name="confidence")
     )

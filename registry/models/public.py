@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from registry.models.enums import (
     Access,
@@ -21,6 +21,8 @@ from registry.models.knowledge import ModelArchitecture
 class SourcePublic(SQLModel):
     field: str
     url: str | None
+    version: str | None = None
+    quote: str | None = None
     confidence: Confidence
     undisclosed: bool = False
     note: str | None = None
@@ -33,7 +35,8 @@ class LineagePublic(SQLModel):
 
 
 class EvaluationPublic(SQLModel):
-    benchmark: str
+    benchmark: str  # the slug of seeds/benchmarks.yaml
+    benchmark_name: str
     score: float
     metric: str
     shots: int | None
@@ -66,6 +69,10 @@ class ModelPublic(ModelArchitecture):
     total_params: int | None
     active_params: int | None
     training_tokens: int | None
+    fine_tuning_tokens: int | None = None
+    inherits_training: bool = False
+    total_params_includes: list[str] = Field(default_factory=list)
+    language_model_params: int | None = None
     training_flops: float | None
     tokens_per_param: float | None
     context_length: int | None

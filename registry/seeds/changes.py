@@ -36,18 +36,23 @@ class ChangeSet:
     organizations: KindChanges
     families: KindChanges
     models: KindChanges
+    benchmarks: KindChanges = field(default_factory=KindChanges)
 
     @property
     def empty(self) -> bool:
-        return all(getattr(self, kind).empty for kind in KINDS)
+        return all(getattr(self, kind).empty for kind in (*KINDS, "benchmarks"))
 
     def summary(self) -> str:
-        return "; ".join(getattr(self, kind).summary(kind) for kind in KINDS)
+        kinds = (*KINDS, "benchmarks") if not self.benchmarks.empty else KINDS
+        return "; ".join(getattr(self, kind).summary(kind) for kind in kinds)
 
 
 def compare(old: TreeRecords, new: TreeRecords) -> ChangeSet:
     """The changes that turn ``old`` into ``new``."""
-    return ChangeSet(*(_compare(getattr(old, kind), getattr(new, kind)) for kind in KINDS))
+    return ChangeSet(
+        *(_compare(getattr(old, kind), getattr(new, kind)) for kind in KINDS),
+        benchmarks=_compare(old.benchmarks, new.benchmarks),
+    )
 
 
 def _compare(old: dict[str, Record], new: dict[str, Record]) -> KindChanges:
@@ -110,7 +115,7 @@ def markdown_report(changes: ChangeSet, old: TreeRecords, new: TreeRecords) -> s
                 *moved,
                 "",
             ]
-    for kind in ("families", "organizations"):
+    for kind in ("families", "organizations", "benchmarks"):
         kind_changes: KindChanges = getattr(changes, kind)
         if not kind_changes.empty:
             lines += [f"### {kind.capitalize()}", ""]
@@ -157,7 +162,7 @@ def _derived_moves(models: KindChanges) -> list[str]:
 def _claim(claim: list[Any] | None) -> str:
     if claim is None:
         return "none"
-    url, confidence, undisclosed, _ = claim
+    url, confidence, undisclosed = claim[:3]
     return "undisclosed" if undisclosed else f"{confidence} ({url or 'computed here'})"
 
 

@@ -7,14 +7,16 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from registry.seeds.schema import FamilyFile, OrganizationsFile
+from registry.seeds.schema import BenchmarksFile, FamilyFile, OrganizationsFile
 
 SCHEMA_FILE = "schema.json"
 
 
 def seed_json_schema() -> dict[str, Any]:
-    """One schema that accepts either kind of seed file."""
-    schema = TypeAdapter(FamilyFile | OrganizationsFile).json_schema(mode="validation")
+    """One schema that accepts every kind of seed file."""
+    schema = TypeAdapter(FamilyFile | OrganizationsFile | BenchmarksFile).json_schema(
+        mode="validation"
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Model registry seed file",

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from registry.models import (
+    Benchmark,
     Claim,
     DatasetRevision,
     Evaluation,
@@ -35,6 +36,7 @@ MODEL_COLUMNS = tuple(
 )
 ORG_COLUMNS = ("slug", "name", "url", "country")
 FAMILY_COLUMNS = ("slug", "name", "description", "url")
+BENCHMARK_COLUMNS = tuple(c.name for c in Benchmark.__table__.columns if c.name != "id")
 DIRECTIONS = {"input": "input_modalities", "output": "output_modalities"}
 
 
@@ -49,11 +51,15 @@ def read_records(connection: Connection) -> TreeRecords:
         record = {c: getattr(row, c) for c in FAMILY_COLUMNS}
         record["organization"] = orgs[row.organization_id].slug
         records.families[row.slug] = record
+    benchmarks: dict[int, str] = {}
+    for row in connection.execute(sa.select(Benchmark.__table__)):
+        benchmarks[row.id] = row.slug
+        records.benchmarks[row.slug] = {c: getattr(row, c) for c in BENCHMARK_COLUMNS}
     slugs: dict[int, str] = {}
     for row in connection.execute(sa.select(Model.__table__)):
         slugs[row.id] = row.slug
         records.models[row.slug] = _model_record(row, families, orgs)
-    _read_children(connection, records.models, slugs)
+    _read_children(connection, records.models, slugs, benchmarks)
     return records
 
 
@@ -73,7 +79,10 @@ def _model_record(row: Any, families: dict[int, Any], orgs: dict[int, Any]) -> R
 
 
 def _read_children(
-    connection: Connection, models: dict[str, Record], slugs: dict[int, str]
+    connection: Connection,
+    models: dict[str, Record],
+    slugs: dict[int, str],
+    benchmarks: dict[int, str],
 ) -> None:
     for row in connection.execute(sa.select(ModelModality.__table__)):
         models[slugs[row.model_id]][DIRECTIONS[_value(row.direction)]].append(_value(row.modality))
@@ -83,6 +92,8 @@ def _read_children(
             _value(row.confidence),
             row.undisclosed,
             row.note,
+            row.source_version,
+            row.quote,
         ]
     for row in connection.execute(sa.select(Lineage.__table__)):
         models[slugs[row.child_id]]["lineage"].append(
@@ -91,7 +102,7 @@ def _read_children(
     for row in connection.execute(sa.select(Evaluation.__table__)):
         models[slugs[row.model_id]]["evaluations"].append(
             [
-                row.benchmark,
+                benchmarks[row.benchmark_id],
                 row.metric,
                 row.shots,
                 row.chain_of_thought,
@@ -158,6 +169,15 @@ def _apply(
         changes.organizations.changed,
         {},
     )
+    benchmark_ids = _upsert(
+        connection,
+        Benchmark,
+        BENCHMARK_COLUMNS,
+        desired.benchmarks,
+        changes.benchmarks.added,
+        changes.benchmarks.changed,
+        {},
+    )
     family_ids = _upsert(
         connection,
         Family,
@@ -182,8 +202,9 @@ def _apply(
         changes.models.changed,
         {"family_id": ("family", family_ids), "organization_id": ("organization", org_ids)},
     )
-    _replace_children(connection, desired.models, touched, model_ids, progress)
+    _replace_children(connection, desired.models, touched, model_ids, benchmark_ids, progress)
     for table, removed in (
+        (Benchmark, changes.benchmarks.removed),
         (Family, changes.families.removed),
         (Organization, changes.organizations.removed),
     ):
@@ -227,6 +248,7 @@ def _replace_children(
     models: dict[str, Record],
     slugs: list[str],
     ids: dict[str, int],
+    benchmark_ids: dict[str, int],
     progress: Progress | None,
 ) -> None:
     touched = [ids[slug] for slug in slugs]
@@ -248,8 +270,10 @@ def _replace_children(
                 "confidence": conf,
                 "undisclosed": undisclosed,
                 "note": note,
+                "source_version": version,
+                "quote": quote,
             }
-            for name, (url, conf, undisclosed, note) in record["claims"].items()
+            for name, (url, conf, undisclosed, note, version, quote) in record["claims"].items()
         ]
         lineage += [
             {"child_id": model_id, "parent_id": ids[parent], "relation": relation, "note": note}
@@ -258,7 +282,7 @@ def _replace_children(
         evaluations += [
             {
                 "model_id": model_id,
-                "benchmark": b,
+                "benchmark_id": benchmark_ids[b],
                 "metric": m,
                 "shots": s,
                 "chain_of_thought": cot,

@@ -13,19 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry.calc.compute import training_flops
 from registry.models import ARCH_BOOL_FIELDS, ARCH_INT_FIELDS, ARCH_STR_FIELDS, Confidence
 from registry.numbers import UNDISCLOSED
-from registry.seeds.rules import resolve_source
+from registry.seeds.rules import Sources, resolve_source, source_pin
 from registry.seeds.schema import CLAIM_FIELDS, UNSTATED, Claim, FamilyFile, ModelSeed
+from registry.seeds.training import derive_training, inherit_training
 from registry.seeds.tree import SeedTree
 
 ARCH_FIELDS = (*ARCH_INT_FIELDS, *ARCH_BOOL_FIELDS, *ARCH_STR_FIELDS, "mlp_only_layers")
-DERIVED_NOTES = {
-    "active_params": "dense model: active parameters equal the total",
-    "tokens_per_param": "training_tokens / active_params",
-    "training_flops": "6·N·D with N the active parameters (Kaplan et al. 2020; DOMAIN §2)",
-}
+DERIVED_NOTES = {"active_params": "dense model: active parameters equal the total"}
 
 Record = dict[str, Any]
 
@@ -37,11 +33,14 @@ class TreeRecords:
     organizations: dict[str, Record] = field(default_factory=dict)
     families: dict[str, Record] = field(default_factory=dict)
     models: dict[str, Record] = field(default_factory=dict)
+    benchmarks: dict[str, Record] = field(default_factory=dict)
 
     def revision(self) -> str:
         """A content hash: equal trees have equal revisions, whatever their file layout."""
         payload = json.dumps(
-            [self.organizations, self.families, self.models], sort_keys=True, default=str
+            [self.organizations, self.families, self.models, self.benchmarks],
+            sort_keys=True,
+            default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -49,6 +48,10 @@ class TreeRecords:
 def tree_records(tree: SeedTree) -> TreeRecords:
     """The records of a validated tree (``tree.ok`` must hold)."""
     records = TreeRecords()
+    for benchmark in tree.benchmarks.benchmarks if tree.benchmarks else []:
+        records.benchmarks[benchmark.slug] = benchmark.model_dump(mode="json", exclude={"aliases"})
+    metrics = {slug: b["metric"] for slug, b in records.benchmarks.items()}
+    seeds: dict[str, ModelSeed] = {}
     for _, content in tree.organizations:
         for org in content.organizations:
             records.organizations[org.slug] = org.model_dump(mode="json")
@@ -57,12 +60,17 @@ def tree_records(tree: SeedTree) -> TreeRecords:
         family = content.family.model_dump(mode="json")
         records.families[content.family.slug] = family
         for model in content.models:
-            records.models[model.slug] = model_record(model, content)
+            records.models[model.slug] = model_record(model, content, metrics)
+            seeds[model.slug] = model
+    inherit_training(records.models, seeds)
     return records
 
 
-def model_record(model: ModelSeed, content: FamilyFile) -> Record:
-    """One model's canonical record, derived values included."""
+def model_record(
+    model: ModelSeed, content: FamilyFile, metrics: dict[str, str] | None = None
+) -> Record:
+    """One model's canonical record, derived values included (``metrics``: each benchmark's
+    default metric; tokens a fine-tune inherits are added by ``training.inherit_training``)."""
     sources = content.sources
     default_url = resolve_source(model.source, sources) if model.source else None
     record: Record = {
@@ -79,15 +87,17 @@ def model_record(model: ModelSeed, content: FamilyFile) -> Record:
         "architecture": None if model.architecture == UNDISCLOSED else model.architecture,
         "stage": model.stage.value,
         "reasoning": model.reasoning,
+        "inherits_training": model.inherits_training,
+        "total_params_includes": ",".join(model.total_params_includes) or None,
         "notes": model.notes,
         "input_modalities": sorted({m.value for m in model.input_modalities}),
         "output_modalities": sorted({m.value for m in model.output_modalities}),
     }
     claims: dict[str, list[Any]] = {}
     for name in CLAIM_FIELDS:
-        _claim_into(record, claims, name, getattr(model, name), sources, default_url)
+        _claim_into(record, claims, name, getattr(model, name), sources, default_url, model.source)
     if model.architecture == UNDISCLOSED:
-        claims["architecture"] = [default_url, Confidence.REPORTED.value, True, None]
+        claims["architecture"] = [default_url, Confidence.REPORTED.value, True, None, None, None]
     _derive(record, claims, model)
     _arch_into(record, claims, model, sources, default_url)
     record["claims"] = claims
@@ -97,7 +107,7 @@ def model_record(model: ModelSeed, content: FamilyFile) -> Record:
     record["evaluations"] = canonical_rows(
         [
             e.benchmark,
-            e.metric,
+            e.metric or (metrics or {}).get(e.benchmark, "accuracy"),
             _stated(e.shots),
             _stated(e.chain_of_thought),
             e.score,
@@ -123,8 +133,9 @@ def _claim_into(
     claims: dict[str, list[Any]],
     name: str,
     claim: Claim[Any] | None,
-    sources: dict[str, str],
+    sources: Sources,
     default_url: str | None,
+    default_source: str | None,
 ) -> None:
     if name in ("release_date", "knowledge_cutoff"):
         record[name] = record[f"{name}_precision"] = None
@@ -134,7 +145,15 @@ def _claim_into(
         return
     url = resolve_source(claim.source, sources) if claim.source else default_url
     undisclosed = claim.value == UNDISCLOSED
-    claims[name] = [url, claim.confidence.value, undisclosed, claim.note]
+    version, quote = source_pin(claim.source or default_source, sources)
+    claims[name] = [
+        url,
+        claim.confidence.value,
+        undisclosed,
+        claim.note,
+        claim.version or version,
+        claim.quote or quote,
+    ]
     if undisclosed:
         return
     if name in ("release_date", "knowledge_cutoff"):
@@ -149,38 +168,23 @@ def _derive(record: Record, claims: dict[str, list[Any]], model: ModelSeed) -> N
         total_claim = claims.get("total_params")
         record["active_params"] = record["total_params"]
         if total_claim is not None:
-            url, _, undisclosed, _ = total_claim
+            url, _, undisclosed = total_claim[:3]
             claims["active_params"] = [
                 url,
                 Confidence.DERIVED.value,
                 undisclosed,
                 DERIVED_NOTES["active_params"],
-            ]
-    active, tokens = record["active_params"], record["training_tokens"]
-    record["tokens_per_param"] = None
-    if active and tokens:
-        record["tokens_per_param"] = tokens / active
-        claims["tokens_per_param"] = [
-            None,
-            Confidence.DERIVED.value,
-            False,
-            DERIVED_NOTES["tokens_per_param"],
-        ]
-        if record["training_flops"] is None:
-            record["training_flops"] = float(training_flops(float(active), float(tokens)))
-            claims["training_flops"] = [
                 None,
-                Confidence.DERIVED.value,
-                False,
-                DERIVED_NOTES["training_flops"],
+                None,
             ]
+    derive_training(record, claims)
 
 
 def _arch_into(
     record: Record,
     claims: dict[str, list[Any]],
     model: ModelSeed,
-    sources: dict[str, str],
+    sources: Sources,
     default_url: str | None,
 ) -> None:
     arch = model.arch
@@ -192,4 +196,5 @@ def _arch_into(
         record[name] = getattr(arch, name)
     record["mlp_only_layers"] = ",".join(map(str, arch.mlp_only_layers)) or None
     url = resolve_source(arch.source, sources) if arch.source else default_url
-    claims["arch"] = [url, Confidence.REPORTED.value, False, arch.note]
+    version, quote = source_pin(arch.source or model.source, sources)
+    claims["arch"] = [url, Confidence.REPORTED.value, False, arch.note, version, quote]

@@ -9,21 +9,37 @@ from typing import Any
 
 from registry.models import Access, Openness
 from registry.numbers import UNDISCLOSED
-from registry.seeds.schema import CLAIM_FIELDS, Claim, FamilyFile, ModelSeed, OrganizationsFile
+from registry.seeds.schema import (
+    CLAIM_FIELDS,
+    Claim,
+    FamilyFile,
+    ModelSeed,
+    OrganizationsFile,
+    SourceSpec,
+)
 from registry.seeds.tree import LocatedFamily
 from registry.seeds.yamlio import Problem, YamlDocument
 
 # Licences that grant open weights: an API-only model cannot carry one (SPDX ids, lower-cased).
 OPEN_WEIGHT_LICENCES = {"apache-2.0", "mit", "bsd-3-clause", "cc-by-4.0", "openrail-m", "gpl-3.0"}
-PERCENT_CEILING = 100.0
 MAX_URL_LENGTH = 512  # the source_url columns
 
 
-def resolve_source(reference: str, sources: dict[str, str]) -> str | None:
+Sources = dict[str, str | SourceSpec]
+
+
+def resolve_source(reference: str, sources: Sources) -> str | None:
     """The URL a source reference names: a key of the file's ``sources``, or a URL itself."""
     if "://" in reference or reference.startswith(("http:", "https:")):
         return reference
-    return sources.get(reference)
+    found = sources.get(reference)
+    return found.url if isinstance(found, SourceSpec) else found
+
+
+def source_pin(reference: str | None, sources: Sources) -> tuple[str | None, str | None]:
+    """The (version, quote) a named source carries in the file's ``sources`` map."""
+    found = sources.get(reference) if reference else None
+    return (found.version, found.quote) if isinstance(found, SourceSpec) else (None, None)
 
 
 def url_problem(url: str) -> str | None:
@@ -45,14 +61,16 @@ def model_problems(
         found.append(document.problem((*at, *loc), message))
 
     if index == 0:
-        for key, url in content.sources.items():
+        for key, entry in content.sources.items():
+            url = entry.url if isinstance(entry, SourceSpec) else entry
+            loc = ("sources", key, "url") if isinstance(entry, SourceSpec) else ("sources", key)
             if (message := url_problem(url)) is not None:
-                found.append(document.problem(("sources", key), message))
+                found.append(document.problem(loc, message))
     _check_sources(model, content.sources, add)
     _check_architecture(model, add)
     _check_release(model, add)
     _check_dates(model, add)
-    _check_evaluations(model, add)
+    _check_training(model, add)
     return found
 
 
@@ -66,9 +84,7 @@ def _known(claim: Claim[Any] | None) -> Any:
     return None if value == UNDISCLOSED else value
 
 
-def _check_source_ref(
-    reference: str, sources: dict[str, str], add: Any, loc: tuple[Any, ...]
-) -> None:
+def _check_source_ref(reference: str, sources: Sources, add: Any, loc: tuple[Any, ...]) -> None:
     url = resolve_source(reference, sources)
     if url is None:
         hint = difflib.get_close_matches(reference, list(sources), n=1)
@@ -79,7 +95,7 @@ def _check_source_ref(
         add(loc, message)
 
 
-def _check_sources(model: ModelSeed, sources: dict[str, str], add: Any) -> None:
+def _check_sources(model: ModelSeed, sources: Sources, add: Any) -> None:
     if model.source is not None:
         _check_source_ref(model.source, sources, add, ("source",))
     for name in CLAIM_FIELDS:
@@ -150,6 +166,44 @@ def _check_arch_spec(model: ModelSeed, add: Any) -> None:
         add(("arch", "ffn_size"), "a dense architecture needs ffn_size")
 
 
+def _check_training(model: ModelSeed, add: Any) -> None:
+    """``inherits_training`` derives the tokens from the first parent; the encoder flag needs the
+    language model's own count (docs/CONTRIBUTING-DATA.md)."""
+    if model.inherits_training:
+        if not model.derived_from:
+            add(("inherits_training",), "inherits_training needs a parent in derived_from")
+        if model.training_tokens is not None:
+            add(
+                ("training_tokens",),
+                "with inherits_training the training tokens are derived (the first parent's "
+                "plus fine_tuning_tokens); remove training_tokens or set inherits_training: false",
+            )
+    elif model.fine_tuning_tokens is not None and model.training_tokens is None:
+        add(
+            ("fine_tuning_tokens",),
+            "fine_tuning_tokens without training_tokens: set inherits_training: true to add "
+            "them to the parent's pretraining tokens",
+        )
+    if model.total_params_includes and model.language_model_params is None:
+        add(
+            ("language_model_params",),
+            "total_params_includes names parts besides the language model: give "
+            "language_model_params (the count derived figures use)",
+        )
+    if model.language_model_params is not None and not model.total_params_includes:
+        add(
+            ("total_params_includes",),
+            "language_model_params is only needed when total_params_includes names what "
+            "else the total counts (for example [vision-encoder])",
+        )
+    lm, total = _known(model.language_model_params), _known(model.total_params)
+    if lm is not None and total is not None and lm > total:
+        add(
+            ("language_model_params",),
+            f"language_model_params ({lm:,}) exceeds total_params ({total:,})",
+        )
+
+
 def _check_release(model: ModelSeed, add: Any) -> None:
     if model.openness == Openness.OPEN_SOURCE:
         missing = [
@@ -198,29 +252,6 @@ def _check_dates(model: ModelSeed, add: Any) -> None:
             f"knowledge_cutoff {cutoff[0].isoformat()} is after the "
             f"release date {released[0].isoformat()}",
         )
-
-
-def _check_evaluations(model: ModelSeed, add: Any) -> None:
-    seen: dict[tuple[Any, ...], int] = {}
-    for number, evaluation in enumerate(model.evaluations):
-        key = (
-            evaluation.benchmark.lower(),
-            evaluation.metric,
-            evaluation.shots,
-            evaluation.chain_of_thought,
-        )
-        if key in seen:
-            add(
-                ("evaluations", number),
-                f"duplicate evaluation of {evaluation.benchmark} "
-                f"({evaluation.shots}-shot) also at evaluations[{seen[key]}]",
-            )
-        seen[key] = number
-        if evaluation.metric != "elo" and evaluation.score > PERCENT_CEILING:
-            add(
-                ("evaluations", number, "score"),
-                f"scores are percentages from 0 to 100; got {evaluation.score}",
-            )
 
 
 def tree_problems(

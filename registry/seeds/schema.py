@@ -107,13 +107,35 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Version = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, strip_whitespace=True),
+    Field(description="Which revision of the source: arXiv vN, a commit, or a retrieval date."),
+]
+Quote = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=1000, strip_whitespace=True),
+    Field(description="A short verbatim quote of the source supporting the number."),
+]
+
+
 class Claim(Strict, Generic[V]):
     """A value with its provenance."""
 
     value: V
     source: str | None = Field(default=None, description="A key of the file's `sources`, or a URL.")
+    version: Version | None = None
+    quote: Quote | None = None
     confidence: Confidence = Confidence.REPORTED
     note: str | None = None
+
+
+class SourceSpec(Strict):
+    """A pinned source: its URL plus the revision read and, optionally, a verbatim quote."""
+
+    url: Url
+    version: Version | None = None
+    quote: Quote | None = None
 
 
 def _claim(inner: Any) -> Any:
@@ -170,9 +192,9 @@ class LineageSeed(Strict):
 
 
 class EvaluationSeed(Strict):
-    benchmark: Label
+    benchmark: Label = Field(description="A slug of seeds/benchmarks.yaml.")
     score: float = Field(ge=0)
-    metric: Label = "accuracy"
+    metric: Label | None = Field(default=None, description="Default: the benchmark's metric.")
     shots: Shots = Field(
         description="0 = zero-shot, k = k-shot; 'unstated' when the source does not say."
     )
@@ -207,6 +229,16 @@ class ModelSeed(Strict):
     total_params: CountClaim = None
     active_params: CountClaim = None
     training_tokens: CountClaim = None
+    fine_tuning_tokens: CountClaim = None
+    inherits_training: bool = Field(
+        default=False,
+        description="Training tokens: the first parent's (derived_from) plus fine_tuning_tokens.",
+    )
+    total_params_includes: list[Literal["vision-encoder", "audio-encoder"]] = Field(
+        default_factory=list,
+        description="Parts counted in total_params besides the language model.",
+    )
+    language_model_params: CountClaim = None
     training_flops: FlopsClaim = None
     context_length: CountClaim = None
     max_output_tokens: CountClaim = None
@@ -230,7 +262,9 @@ class FamilyFile(Strict):
     """``seeds/families/<family>.yaml``."""
 
     family: FamilySeed
-    sources: dict[str, str] = Field(default_factory=dict, description="Named source URLs.")
+    sources: dict[str, str | SourceSpec] = Field(
+        default_factory=dict, description="Named sources: a URL, or {url, version, quote}."
+    )
     models: list[ModelSeed] = Field(min_length=1)
 
 
@@ -245,6 +279,28 @@ class OrganizationsFile(Strict):
     """``seeds/organizations.yaml``."""
 
     organizations: list[OrganizationSeed] = Field(min_length=1)
+
+
+class BenchmarkSeed(Strict):
+    """One benchmark of the vocabulary evaluations refer to by slug."""
+
+    slug: Annotated[Slug, StringConstraints(max_length=64)]
+    name: Label
+    variant: Label | None = Field(default=None, description="Diamond, main, Verified, ...")
+    metric: Label = Field(description="The usual metric; an evaluation's default.")
+    unit: Literal["percent", "score", "rating"] = "percent"
+    higher_is_better: bool = True
+    homepage: Url
+    description: str | None = None
+    aliases: list[Label] = Field(
+        default_factory=list, description="Free-text names older seeds used for it."
+    )
+
+
+class BenchmarksFile(Strict):
+    """``seeds/benchmarks.yaml``."""
+
+    benchmarks: list[BenchmarkSeed] = Field(min_length=1)
 
 
 # Every claimable field of a model, in the order reports list them.
@@ -271,6 +327,9 @@ def known_keys() -> set[str]:
         OrganizationSeed,
         OrganizationsFile,
         Claim,
+        SourceSpec,
+        BenchmarkSeed,
+        BenchmarksFile,
     ):
         keys.update(cls.model_fields)
     return keys

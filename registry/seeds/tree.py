@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from registry.seeds.schema import FamilyFile, OrganizationsFile
+from registry.seeds.schema import BenchmarksFile, FamilyFile, OrganizationsFile
 from registry.seeds.yamlio import Problem, YamlDocument
 
 
@@ -25,6 +25,7 @@ class SeedTree:
     root: Path
     organizations: list[tuple[YamlDocument, OrganizationsFile]] = field(default_factory=list)
     families: list[LocatedFamily] = field(default_factory=list)
+    benchmarks: BenchmarksFile | None = None  # seeds/benchmarks.yaml, when the tree has one
     problems: list[Problem] = field(default_factory=list)
 
     @property

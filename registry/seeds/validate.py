@@ -13,8 +13,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from registry.seeds.benchmarks import (
+    BENCHMARKS_FILE,
+    Vocabulary,
+    evaluation_problems,
+    vocabulary_problems,
+)
 from registry.seeds.rules import model_problems, tree_problems
-from registry.seeds.schema import DERIVED_FIELDS, FamilyFile, OrganizationsFile, known_keys
+from registry.seeds.schema import (
+    DERIVED_FIELDS,
+    BenchmarksFile,
+    FamilyFile,
+    OrganizationsFile,
+    known_keys,
+)
 from registry.seeds.tree import LocatedFamily, SeedTree
 from registry.seeds.yamlio import Problem, YamlDocument, read_yaml
 
@@ -64,6 +76,13 @@ def validate_tree(path: Path) -> SeedTree:
         parsed = _parse(organizations, OrganizationsFile, tree.problems)
         if parsed:
             tree.organizations.append(parsed)
+    benchmarks = root / BENCHMARKS_FILE
+    if benchmarks.exists():
+        parsed_benchmarks = _parse(benchmarks, BenchmarksFile, tree.problems)
+        if parsed_benchmarks:
+            tree.benchmarks = parsed_benchmarks[1]
+            tree.problems.extend(vocabulary_problems(*parsed_benchmarks))
+    vocabulary = Vocabulary.of(tree.benchmarks)
     for file in seed_files(root):
         parsed_family = _parse(file, FamilyFile, tree.problems)
         if parsed_family:
@@ -72,6 +91,7 @@ def validate_tree(path: Path) -> SeedTree:
             _check_file_name(file, document, content, tree.problems)
             for index, model in enumerate(content.models):
                 tree.problems.extend(model_problems(document, content, index, model))
+            tree.problems.extend(evaluation_problems(document, content, vocabulary))
     if not tree.problems:
         tree.problems.extend(tree_problems(tree.organizations, tree.families))
     tree.problems.sort()

@@ -22,7 +22,6 @@ from sqlmodel import Session
 
 from registry.errors import BadInput
 from registry.models import ModelPublic
-from registry.services.exports import LIST_COLUMNS
 from registry.store import history as store
 from registry.store import queries
 from registry.store.filters import ModelFilters
@@ -113,8 +112,9 @@ def snapshot_rows(session: Session) -> dict[str, list[dict[str, Any]]]:
 def _flat(model: ModelPublic) -> dict[str, Any]:
     """A model as one row, as ``/api/v1/models.csv`` has it (lists joined with ';')."""
     row = model.model_dump(mode="json", exclude={"sources"})
-    for column in LIST_COLUMNS:
-        row[column] = ";".join(row[column])
+    for column, value in row.items():
+        if isinstance(value, list):
+            row[column] = ";".join(map(str, value))
     row["sources"] = ";".join(sorted({s.url for s in model.sources if s.url}))
     return row
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from registry.errors import NotFound
 from registry.models import (
+    Benchmark,
     Claim,
     Evaluation,
     EvaluationPublic,
@@ -115,9 +116,13 @@ def _public(
 ) -> ModelPublic:
     arch = {name: getattr(model, name) for name in ModelArchitecture.model_fields}
     plain = set(ModelPublic.model_fields) - set(arch) - {"release_date", "knowledge_cutoff"}
+    plain -= {"total_params_includes"}
     return ModelPublic(
         **arch,
         **model.model_dump(include=plain),
+        total_params_includes=(model.total_params_includes or "").split(",")
+        if model.total_params_includes
+        else [],
         family=family,
         organization=organization,
         release_date=format_partial_date(model.release_date, model.release_date_precision),
@@ -131,6 +136,8 @@ def _public(
             SourcePublic(
                 field=c.field,
                 url=c.source_url,
+                version=c.source_version,
+                quote=c.quote,
                 confidence=c.confidence,
                 undisclosed=c.undisclosed,
                 note=c.note,
@@ -170,17 +177,21 @@ def evaluations_by_model(
 ) -> dict[str, list[EvaluationPublic]]:
     """The evaluations of the models named (default: every model), by slug, in one query."""
     statement = (
-        select(Model.slug, Evaluation)
+        select(Model.slug, Benchmark.slug, Benchmark.name, Evaluation)
         .join(Model, col(Model.id) == Evaluation.model_id)
-        .order_by(col(Model.slug), col(Evaluation.benchmark), col(Evaluation.shots))
+        .join(Benchmark, col(Benchmark.id) == Evaluation.benchmark_id)
+        .order_by(
+            col(Model.slug), col(Benchmark.slug), col(Evaluation.metric), col(Evaluation.shots)
+        )
     )
     if slugs is not None:
         statement = statement.where(col(Model.slug).in_(slugs))
     found: dict[str, list[EvaluationPublic]] = defaultdict(list)
-    for slug, e in session.exec(statement).all():
+    for slug, benchmark, benchmark_name, e in session.exec(statement).all():
         found[slug].append(
             EvaluationPublic(
-                benchmark=e.benchmark,
+                benchmark=benchmark,
+                benchmark_name=benchmark_name,
                 score=e.score,
                 metric=e.metric,
                 shots=e.shots,

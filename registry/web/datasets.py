@@ -157,6 +157,7 @@ def evaluation_rows(session: Session, models: list[ModelPublic]) -> list[dict[st
                     **_identity(m),
                     "training_flops": m.training_flops,
                     "benchmark": e.benchmark,
+                    "benchmark_name": e.benchmark_name,
                     "score": e.score,
                     "metric": e.metric,
                     "shots": e.shots,

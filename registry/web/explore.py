@@ -40,7 +40,7 @@ from registry.web.rendering import page, with_query
 
 router = APIRouter(include_in_schema=False)
 Fit = Annotated[str | None, Query(max_length=64)]
-DEFAULT_BENCHMARK = "MMLU"
+DEFAULT_BENCHMARK = "mmlu"
 Build = Callable[[], dict[str, Any]]
 
 
@@ -166,16 +166,26 @@ def _evaluations(session: Session, benchmark: str | None) -> Build:
             ("evaluations",),
             lambda: datasets.evaluation_rows(session, _models(session, revision)),
         )
-        benchmarks = Counter(r["benchmark"] for r in every)
-        chosen = benchmark or (DEFAULT_BENCHMARK if DEFAULT_BENCHMARK in benchmarks else None)
+        counts = Counter(r["benchmark"] for r in every)
+        names = {r["benchmark"]: r["benchmark_name"] for r in every}
+        chosen = benchmark or (DEFAULT_BENCHMARK if DEFAULT_BENCHMARK in counts else None)
         rows = [r for r in every if r["benchmark"] == chosen]
+        # One chart per metric: accuracy, pass@1 and exact match are never drawn together.
+        metrics = sorted(Counter(r["metric"] for r in rows).items(), key=lambda i: (-i[1], i[0]))
         charts = []
-        if rows:
-            build_chart = lambda: evaluations_chart(rows, benchmark=str(chosen))  # noqa: E731
-            charts = [render_chart((revision, chosen), build_chart, name="evaluations")]
+        for metric, _ in metrics:
+            subset = [r for r in rows if r["metric"] == metric]
+            title = f"{names[str(chosen)]}, {metric}"
+            build_chart = lambda s=subset, t=title: evaluations_chart(s, benchmark=t)  # noqa: E731
+            charts.append(render_chart((revision, chosen, metric), build_chart, name="evaluations"))
         return {
             "benchmark": chosen,
-            "benchmarks": sorted(benchmarks.items(), key=lambda item: (-item[1], item[0])),
+            "benchmark_name": names.get(str(chosen), chosen),
+            "benchmarks": [
+                (slug, names[slug], n)
+                for slug, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            ],
+            "metrics": dict(metrics),
             "count": len(rows),
             "data": rows,
             "settings": dict(Counter(r["setting"] for r in rows)),
@@ -190,7 +200,8 @@ Benchmark = Annotated[str | None, Query(max_length=64)]
 
 @router.get("/evaluations", response_class=HTMLResponse)
 def evaluations(request: Request, session: SessionDep, benchmark: Benchmark = None) -> Response:
-    """Benchmark scores against training compute, zero-shot and few-shot apart."""
+    """Scores of one benchmark against training compute: one chart per metric, zero-shot and
+    few-shot apart."""
     return _respond(request, "evaluations.html", _evaluations(session, benchmark), json=False)
 
 

@@ -116,7 +116,9 @@ def test_model_detail(client: TestClient) -> None:
     assert body["children"] == [
         {"model": "demo-7b-chat", "relation": "instruction-tuned", "note": None}
     ]
-    assert body["evaluations"][0]["benchmark"] == "MMLU" and body["evaluations"][0]["shots"] == 5
+    (evaluation,) = body["evaluations"]
+    assert (evaluation["benchmark"], evaluation["benchmark_name"]) == ("mmlu", "MMLU")
+    assert (evaluation["metric"], evaluation["shots"]) == ("accuracy", 5)
     placement = body["placement"]
     assert placement["fit"] == "epoch2024"
     assert placement["tokens_per_param"] == pytest.approx(2e12 / 6.74e9)

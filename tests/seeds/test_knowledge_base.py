@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from registry.calc import count_params, training_flops
 from registry.seeds.records import TreeRecords, tree_records
 from registry.seeds.validate import validate_tree
+from registry.services.exact_sizes import public_config
 from registry.services.knowledge import architecture_of
 
 SEEDS = Path(__file__).parents[2] / "seeds"
@@ -99,10 +100,14 @@ def test_the_models_people_compare_are_there(kb: TreeRecords) -> None:
         ("gopher-280b", "training_tokens", 300e9),
         ("chinchilla-70b", "total_params", 70e9),
         ("chinchilla-70b", "training_tokens", 1.4e12),
-        ("mixtral-8x7b", "total_params", 46.7e9),
-        ("mixtral-8x7b", "active_params", 12.9e9),
+        # Exact checkpoint counts where the config is public (the lab's rounding is in the note).
+        ("mixtral-8x7b", "total_params", 46_702_792_704),
+        ("mixtral-8x7b", "active_params", 12_879_925_248),
+        ("llama-2-7b", "total_params", 6_738_415_616),
+        ("qwen2-7b", "total_params", 7_615_616_512),
+        ("llama-3.1-8b", "total_params", 8_030_261_248),
         ("mixtral-8x7b", "context_length", 32768),
-        ("deepseek-v3", "total_params", 671e9),
+        ("deepseek-v3", "total_params", 671_026_404_352),
         ("deepseek-v3", "active_params", 37e9),
         ("deepseek-v3", "training_tokens", 14.8e12),
         ("llama-3.1-405b", "training_flops", 3.8e25),
@@ -151,8 +156,8 @@ def test_evaluations(kb: TreeRecords) -> None:
     evaluated = [m for m in kb.models.values() if m["evaluations"]]
     assert len(evaluated) >= 30
     benchmarks = Counter(row[0] for m in evaluated for row in m["evaluations"])
-    assert benchmarks["MMLU"] >= 30 and benchmarks["GSM8K"] >= 15
-    shots = {row[2] for m in evaluated for row in m["evaluations"] if row[0] == "MMLU"}
+    assert benchmarks["mmlu"] >= 30 and benchmarks["gsm8k"] >= 15
+    shots = {row[2] for m in evaluated for row in m["evaluations"] if row[0] == "mmlu"}
     assert {0, 5} <= shots  # zero-shot and few-shot, for the in-context learning page
 
 
@@ -184,6 +189,44 @@ def test_parameter_counts_agree_with_published_totals(kb: TreeRecords) -> None:
     assert not unexplained
 
 
+def test_public_configs_give_exact_counts(kb: TreeRecords) -> None:
+    """Where the config is public, total_params (and an MoE's active_params) is the calculator's
+    exact count, or a note says why not (docs/CONTRIBUTING-DATA.md, "Exact sizes")."""
+    checked, unexplained = 0, []
+    for model in _with_architecture(kb):
+        if not public_config(model["claims"]["arch"][0]):
+            continue
+        count = count_params(architecture_of(model))  # type: ignore[arg-type]
+        total_claim = model["claims"].get("total_params")
+        if model["total_params"] is not None and total_claim is not None:
+            checked += 1
+            explained = bool(total_claim[3])
+            lm_only = (
+                model["total_params_includes"] and model["language_model_params"] == count.total
+            )
+            if model["total_params"] != count.total and not (explained or lm_only):
+                unexplained.append(
+                    f"{model['slug']} total {model['total_params']:,} vs {count.total:,}"
+                )
+        active_claim = model["claims"].get("active_params")
+        if model["architecture"] == "moe" and active_claim and model["active_params"]:
+            checked += 1
+            if model["active_params"] != count.active and not (
+                active_claim[3] or _arch_note(model)
+            ):
+                unexplained.append(
+                    f"{model['slug']} active {model['active_params']:,} vs {count.active:,}"
+                )
+    assert checked >= 100
+    assert not unexplained
+
+
+def test_exact_counts_keep_the_labs_rounded_figure(kb: TreeRecords) -> None:
+    llama = kb.models["llama-2-7b"]
+    assert "7B" in llama["name"] and "rounded figure is 7B" in llama["claims"]["total_params"][3]
+    assert "7.07B" in kb.models["qwen2-7b"]["claims"]["total_params"][3]
+
+
 def test_mixtral_counts_exactly_as_published(kb: TreeRecords) -> None:
     arch = architecture_of(kb.models["mixtral-8x7b"])
     assert arch is not None
@@ -211,7 +254,7 @@ def test_reported_compute_agrees_with_6nd(kb: TreeRecords) -> None:
 
 def test_numbers_carry_sources(kb: TreeRecords) -> None:
     for model in kb.models.values():
-        for field, (url, confidence, undisclosed, _) in model["claims"].items():
+        for field, (url, confidence, undisclosed, *_) in model["claims"].items():
             if confidence != "derived" and not undisclosed:
                 assert url and url.startswith(("https://", "http://")), (model["slug"], field)
 

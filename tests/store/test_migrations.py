@@ -20,6 +20,7 @@ TABLES = {
     "model_modality",
     "lineage",
     "evaluation",
+    "benchmark",
     "claim",
     "dataset_revision",
     "probe_run",

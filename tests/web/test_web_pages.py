@@ -79,7 +79,7 @@ def test_model_page_explains_its_placement_as_the_api_does(client: TestClient) -
     )
     assert "Trained on 2T tokens, 297 per parameter" in page.text
     assert context["chart"].svg.startswith("<svg")
-    assert [e.benchmark for e in context["evaluations"]] == ["MMLU"]
+    assert [(e.benchmark, e.benchmark_name) for e in context["evaluations"]] == [("mmlu", "MMLU")]
     assert [c.model for c in context["children"]] == ["demo-7b-chat"]
     assert context["json_url"] == "/api/v1/models/demo-7b"
     other_fit = client.get("/models/demo-7b", params={"fit": "hoffmann2022"})
@@ -166,12 +166,27 @@ def test_context_and_evaluations_pages(client: TestClient) -> None:
     assert context["data"][0]["slug"] == "demo-7b"
     assert context["json_url"] == "/context.json"
     evaluations = client.get("/evaluations").context
-    assert evaluations["benchmark"] == "MMLU"
-    (row,) = evaluations["data"]
+    assert (evaluations["benchmark"], evaluations["benchmark_name"]) == ("mmlu", "MMLU")
+    assert evaluations["benchmarks"] == [("mmlu", "MMLU", 2)]
+    by_metric = {row["metric"]: row for row in evaluations["data"]}
+    row = by_metric["accuracy"]
     assert (row["slug"], row["shots"], row["setting"]) == ("demo-7b", 5, "few-shot")
     assert row["training_flops"] == pytest.approx(6 * 6.74e9 * 2e12)
-    none = client.get("/evaluations.json", params={"benchmark": "GSM8K"}).json()
+    assert by_metric["exact match"]["slug"] == "demo-8x1b"
+    none = client.get("/evaluations.json", params={"benchmark": "gsm8k"}).json()
     assert none["count"] == 0
+
+
+def test_evaluations_never_mix_metrics_in_one_chart(client: TestClient) -> None:
+    """MMLU accuracy and MMLU exact match are two charts, each holding one metric's scores."""
+    context = client.get("/evaluations", params={"benchmark": "mmlu"}).context
+    assert context["metrics"] == {"accuracy": 1, "exact match": 1}
+    assert len(context["charts"]) == 2
+    titles = [chart.spec["title"] for chart in context["charts"]]
+    assert titles == ["MMLU, accuracy", "MMLU, exact match"]
+    for chart in context["charts"]:
+        metric = chart.spec["title"].split(", ", 1)[1]
+        assert {row["metric"] for row in chart.spec["data"]["values"]} == {metric}
 
 
 def test_calculator_answers_as_the_calc_package_does(client: TestClient) -> None:

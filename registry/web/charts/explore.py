@@ -146,7 +146,8 @@ def context_chart(rows: list[dict[str, Any]]) -> alt.Chart:
 
 
 def evaluations_chart(rows: list[dict[str, Any]], *, benchmark: str) -> alt.Chart:
-    """Scores of ``benchmark`` against training compute, zero- and few-shot apart."""
+    """Scores against training compute, zero- and few-shot apart; ``rows`` share one benchmark
+    and one metric, named in ``benchmark`` ('MMLU, accuracy')."""
     return (
         alt.Chart(alt.Data(values=rows))
         .mark_point(filled=True, size=70)
