@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -294,6 +297,159 @@ CASES = [
         "organizations[1].slug",
         "duplicate organization slug 'acme'",
     ),
+    # --- hostile seeds (docs/RELIABILITY.md): each refused where it stands, never echoed whole
+    (
+        "alias",
+        DEMO,
+        "    license: Apache-2.0\n    input_modalities: [text]\n    output",
+        "    license: &l Apache-2.0\n    input_modalities: [text]\n    notes: *l\n    output",
+        "(yaml)",
+        "YAML aliases (*l) are not allowed in seeds",
+    ),
+    (
+        "tag-omap",
+        DEMO,
+        "family:\n  slug: demo\n  name: Demo\n  organization: acme\n",
+        "family: !!omap\n  - slug: demo\n  - name: Demo\n  - organization: acme\n",
+        "(yaml)",
+        "YAML tags (tag:yaml.org,2002:omap) are not allowed in seeds",
+    ),
+    (
+        "tag-python",
+        DEMO,
+        "    license: Apache-2.0",
+        "    license: !!python/name:os.system ''",
+        "(yaml)",
+        "are not allowed in seeds",
+    ),
+    (
+        "deep-nesting",
+        DEMO,
+        "    license: Apache-2.0",
+        "    notes: " + "[" * 300 + "]" * 300,
+        "(yaml)",
+        "nested more than 16 levels deep",
+    ),
+    (
+        "long-value-quoted-briefly",
+        DEMO,
+        "    access: both",
+        "    access: " + "x" * 5000,
+        "models[2].access",
+        "… (5,000 characters)",
+    ),
+    (
+        "inf-count",
+        DEMO,
+        "    context_length: 4096",
+        "    context_length: .inf",
+        "models[0].context_length",
+        "expected a finite number; got inf",
+    ),
+    (
+        "nan-flops",
+        DEMO,
+        "    context_length: 4096",
+        "    context_length: 4096\n    training_flops: .nan",
+        "models[0].training_flops",
+        "expected a finite number; got nan",
+    ),
+    (
+        "1e400-float",
+        DEMO,
+        "    context_length: 4096",
+        "    context_length: 4096\n    training_flops: 1e400",
+        "models[0].training_flops",
+        "expected a finite number",
+    ),
+    (
+        "1e400-text",
+        DEMO,
+        "    total_params: 6.74B",
+        '    total_params: "1e400"',
+        "models[0].total_params",
+        "expected a number below 1e31; got '1e400'",
+    ),
+    (
+        "1e-400-text",
+        DEMO,
+        "    context_length: 4096",
+        '    context_length: 4096\n    training_flops: "1e-400"',
+        "models[0].training_flops",
+        "expected a number a double holds above zero",
+    ),
+    (
+        "count-beyond-64-bits",
+        DEMO,
+        "    training_tokens: 2T",
+        "    training_tokens: 1e20",
+        "models[0].training_tokens",
+        "the database column holds -9,223,372,036,854,775,808 to 9,223,372,036,854,775,807",
+    ),
+    (
+        "context-beyond-32-bits",
+        DEMO,
+        "    context_length: 4096",
+        "    context_length: 3e9",
+        "models[0].context_length",
+        "the database column holds -2,147,483,648 to 2,147,483,647; got 3,000,000,000",
+    ),
+    (
+        "layers-beyond-32-bits",
+        DEMO,
+        "      layers: 32",
+        "      layers: 1e18",
+        "models[0].arch.layers",
+        "out of range: the database column holds -2,147,483,648 to 2,147,483,647",
+    ),
+    (
+        "shots-beyond-32-bits",
+        DEMO,
+        "score: 45.3, shots: 5,",
+        "score: 45.3, shots: 1e20,",
+        "models[0].evaluations[0].shots",
+        "out of range: the database column holds",
+    ),
+    (
+        "infinite-score",
+        DEMO,
+        "score: 45.3, shots: 5,",
+        "score: .inf, shots: 5,",
+        "models[0].evaluations[0].score",
+        "finite number",
+    ),
+    (
+        "negative-layer-index",
+        DEMO,
+        "      layers: 32",
+        "      layers: 32\n      mlp_only_layers: [-1]",
+        "models[0].arch.mlp_only_layers[0]",
+        "a layer index from 0 to 31; got -1",
+    ),
+    (
+        "nul-in-text",
+        DEMO,
+        "    license: Apache-2.0",
+        '    license: "Apache\\0-2.0"',
+        "models[0].license",
+        "text may not hold NUL characters",
+    ),
+    (
+        "javascript-family-url",
+        DEMO,
+        "  organization: acme\n",
+        "  organization: acme\n  url: javascript:alert(1)\n",
+        "family.url",
+        "a url must be an http(s) URL; got 'javascript:alert(1)'",
+    ),
+    (
+        "javascript-organization-url",
+        ORGS,
+        "    url: https://acme.example.org",
+        "    url: javascript:alert(document.cookie)",
+        "organizations[0].url",
+        "a url must be an http(s) URL",
+    ),
 ]
 
 
@@ -314,6 +470,10 @@ def test_each_rule_reports_field_line_and_message(
     assert problem.path.endswith(file)
     if expected_line is not None and field not in ("(yaml)",):
         assert problem.line == expected_line, str(problem)
+    elif expected_line is not None and fragment != "YAML syntax error":
+        # A refused YAML construct is reported on a line the edit wrote.
+        assert expected_line <= problem.line <= expected_line + new.count("\n"), str(problem)
+    assert len(str(problem)) < 600  # never an echo of a long or expanded value
     assert str(problem).startswith(f"{problem.path}:{problem.line}:{problem.column}: {field}: ")
 
 
@@ -372,3 +532,116 @@ def test_undisclosed_is_accepted_without_a_source(seed_tree: Path) -> None:
 def test_the_project_seeds_validate() -> None:
     tree = validate_tree(Path(__file__).parents[2] / "seeds")
     assert tree.ok, "\n".join(map(str, tree.problems))
+
+
+# --- files that are not seed files ---------------------------------------------------------------
+
+SECRET = "s3cret-from-outside-the-tree"
+
+
+def _symlink_to_dev_zero(tree: Path) -> None:
+    (tree / "families" / "zero.yaml").symlink_to("/dev/zero")
+
+
+def _fifo(tree: Path) -> None:
+    os.mkfifo(tree / "families" / "pipe.yaml")
+
+
+def _symlink_outside(tree: Path) -> None:
+    outside = tree.parent / "outside.yaml"
+    outside.write_text(f"family: {{slug: {SECRET}}}\n")
+    (tree / "families" / "outside.yaml").symlink_to(outside)
+
+
+def _oversized(tree: Path) -> None:
+    text = (tree / DEMO).read_text() + "# padding\n" * 120_000
+    (tree / DEMO).write_text(text)
+
+
+def _folder_named_yaml(tree: Path) -> None:
+    (tree / "families" / "folder.yaml").mkdir()
+
+
+def _families_symlink(tree: Path) -> None:
+    moved = tree.parent / "elsewhere"
+    (tree / "families").rename(moved)
+    (tree / "families").symlink_to(moved)
+
+
+def _organizations_symlink(tree: Path) -> None:
+    moved = tree.parent / "orgs.yaml"
+    (tree / ORGS).rename(moved)
+    (tree / ORGS).symlink_to(moved)
+
+
+def _other_suffix(tree: Path) -> None:
+    (tree / DEMO).rename(tree / "families" / "demo.json")
+
+
+def _not_utf8(tree: Path) -> None:
+    (tree / DEMO).write_bytes((tree / DEMO).read_bytes().replace(b"Demo 7B\n", b"Demo \xff7B\n"))
+
+
+FILE_CASES = [
+    # (id, set-up, path the problem names, message fragment)
+    ("symlink-to-dev-zero", _symlink_to_dev_zero, "families/zero.yaml", "is a symbolic link"),
+    ("fifo", _fifo, "families/pipe.yaml", "is not a regular file (a FIFO)"),
+    ("symlink-outside", _symlink_outside, "families/outside.yaml", "is a symbolic link"),
+    ("oversized", _oversized, DEMO, "a seed file may hold at most 1,048,576"),
+    ("folder", _folder_named_yaml, "families/folder.yaml", "not a regular file (a folder)"),
+    ("families-symlink", _families_symlink, "families", "families/ must be a folder"),
+    ("organizations-symlink", _organizations_symlink, ORGS, "is a symbolic link"),
+    ("other-suffix", _other_suffix, "families/demo.json", "not a seed file"),
+    ("not-utf8", _not_utf8, DEMO, "the file is not UTF-8 text"),
+]
+
+
+@pytest.mark.parametrize(
+    ("setup", "path", "fragment"),
+    [case[1:] for case in FILE_CASES],
+    ids=[case[0] for case in FILE_CASES],
+)
+def test_each_file_that_is_not_a_seed_file_is_refused_by_name(
+    seed_tree: Path, setup: Callable[[Path], None], path: str, fragment: str
+) -> None:
+    setup(seed_tree)
+    started = time.monotonic()
+    tree = validate_tree(seed_tree)  # never hangs on a FIFO, never reads /dev/zero
+    assert time.monotonic() - started < 10
+    assert not tree.ok
+    matching = [p for p in tree.problems if p.path.endswith(path) and fragment in p.message]
+    assert matching, "\n".join(map(str, tree.problems))
+    assert all(SECRET not in str(problem) for problem in tree.problems)
+
+
+@pytest.mark.parametrize("name", ["demo.yml", "demo.YAML", "demo.Yml"])
+def test_yml_and_upper_case_suffixes_are_read(seed_tree: Path, name: str) -> None:
+    (seed_tree / DEMO).rename(seed_tree / "families" / name)
+    tree = validate_tree(seed_tree)
+    assert tree.ok, tree.problems
+    assert tree.model_count == 5
+
+
+def test_an_alias_bomb_is_refused_at_once_without_expanding(seed_tree: Path) -> None:
+    levels = ["  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, 10):
+        levels.append(f"  a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    bomb = "bombs:\n" + "\n".join(levels) + "\n"
+    text = (seed_tree / DEMO).read_text().replace("    license: MIT", "    license: *a9", 1)
+    (seed_tree / DEMO).write_text(bomb + text)
+    started = time.monotonic()
+    problems = validate_tree(seed_tree).problems
+    assert time.monotonic() - started < 5
+    (problem,) = problems
+    assert problem.line == 3 and "YAML aliases (*a0) are not allowed" in problem.message
+    assert len(str(problem)) < 300
+
+
+def test_a_tree_of_too_many_models_is_refused(
+    seed_tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("registry.seeds.limits.MAX_MODELS", 4)
+    problems = validate_tree(seed_tree).problems
+    assert [p.message for p in problems] == [
+        "the tree holds 5 models: a seed tree may hold at most 4"
+    ]
