@@ -224,7 +224,7 @@ async def fit(
     flops_col: Annotated[str | None, Query(max_length=64)] = None,
     exclude_top_loss: Annotated[int, Query(ge=0, le=10_000)] = 0,
     bootstrap: Annotated[int, Query(ge=0, le=200)] = 0,
-    seed: Annotated[int, Query(ge=0)] = 0,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
     predict_params: Annotated[float | None, _quantity("Extrapolate to N.")] = None,
     predict_tokens: Annotated[float | None, _quantity("...and D.")] = None,
 ) -> Response:

@@ -55,3 +55,40 @@ def out_of_range(column: sa.Column[Any], value: Any) -> str | None:
 def _short(value: float) -> str:
     """A number as people read it; huge integers in scientific notation."""
     return f"{value:,}" if abs(value) < 10**15 else f"{Decimal(value):.4g}"
+
+
+def check_value(column: sa.Column[Any], value: Any, *, negative: bool = False) -> Any:
+    """``value`` unchanged when ``column`` can hold it, else ValueError saying why: no booleans
+    for numbers, finite numbers within the column's range (not below zero unless ``negative``),
+    no NUL characters in text, and the same inside JSON documents."""
+    bounds = column_range(column)
+    if bounds is not None:
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number; got {str(value).lower()}")
+        if isinstance(value, int | float):
+            if (message := out_of_range(column, value)) is not None:
+                raise ValueError(message)
+            if value < 0 and not negative:
+                raise ValueError(f"expected zero or more; got {_short(value)}")
+    _check_document(value)
+    return value
+
+
+def _check_document(value: Any, depth: int = 0) -> None:
+    """Numbers and text inside a JSON value: both databases must store it as it is."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text may not hold NUL characters (\\u0000)")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected finite numbers; got {value}")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not INT64[0] <= value <= INT64[1]:
+            raise ValueError(f"a number beyond 64 bits: {_short(value)}")
+    elif isinstance(value, dict | list):
+        if depth > 32:
+            raise ValueError("nested more than 32 levels deep")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            _check_document(key, depth + 1)
+            _check_document(item, depth + 1)
