@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from registry.store.engine import DatabaseFileGone
+
 SQLITE_FULL = 13  # "database or disk is full"
 POSTGRES_DISK_FULL = "53100"
 POSTGRES_DATA_CLASSES = ("22", "23")  # data exception, integrity constraint violation
@@ -35,6 +37,8 @@ def database_answer(exc: DBAPIError) -> Answer:
     """The answer a database error deserves."""
     orig = exc.orig
     sqlstate = str(getattr(orig, "sqlstate", "") or "")
+    if isinstance(orig, DatabaseFileGone):
+        return Answer(503, str(orig), {"Retry-After": "5"})
     if is_disk_full(orig) or sqlstate == POSTGRES_DISK_FULL:
         return Answer(507, DISK_FULL)
     if isinstance(exc, DataError | IntegrityError) or sqlstate[:2] in POSTGRES_DATA_CLASSES:
