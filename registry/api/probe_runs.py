@@ -2,13 +2,13 @@
 
 Writes need ``Authorization: Bearer <REGISTRY_WRITE_TOKEN>``: 401 without a bearer token, 403
 with a wrong one (compared in constant time) and 403 for every write when the server has no
-token set. Bodies over ``MAX_BODY_BYTES`` get 413; each client address may write
-``RATE_CAPACITY`` runs at once and one more every ``60 / RATE_PER_MINUTE`` seconds (429 with
-Retry-After beyond that; in-process, per worker). The token is checked first: a request without the
-right token never spends the writer's budget, and failed attempts have a budget of their own per
-address (``FAILURE_CAPACITY``), so guessing tokens is slowed without locking the writer out. The
-client address is the socket's peer unless the server trusts a proxy (``registry serve
---trusted-proxies``; docs/RELIABILITY.md).
+token set. Bodies over ``MAX_BODY_BYTES`` get 413 (``BODY_LIMITS``, enforced by ``BodyLimit``);
+each client address may write ``RATE_CAPACITY`` runs at once and one more every
+``60 / RATE_PER_MINUTE`` seconds (429 with Retry-After beyond that; in-process, per worker).
+The token is checked first: a request without the right token never spends the writer's budget,
+and failed attempts have a budget of their own per address (``FAILURE_CAPACITY``), so guessing
+tokens is slowed without locking the writer out. The client address is the socket's peer unless
+the server trusts a proxy (``registry serve --trusted-proxies``; docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from registry.probe import store
 
 router = APIRouter(prefix="/api/v1", tags=["probe-runs"], responses=ERRORS)
 MAX_BODY_BYTES = 64 * 1024
+BODY_LIMITS = {f"{router.prefix}/probe-runs": MAX_BODY_BYTES}
 RATE_CAPACITY = 10
 RATE_PER_MINUTE = 10
 FAILURE_CAPACITY = 20  # refused tokens per address before 429s, refilled at RATE_PER_MINUTE
@@ -87,21 +88,9 @@ def require_write_token(request: Request) -> None:
 
 
 async def probe_run_body(request: Request) -> ProbeRunCreate:
-    """The request body as a ``ProbeRunCreate``, read up to ``MAX_BODY_BYTES`` (413 beyond)."""
-    too_large = HTTPException(
-        413,
-        f"a probe run must be at most {MAX_BODY_BYTES} bytes of JSON",
-    )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise too_large
+    """The request body as a ``ProbeRunCreate`` (bounded to ``MAX_BODY_BYTES`` by ``BodyLimit``)."""
     try:
-        text = bytes(body).decode("utf-8")
+        text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RequestValidationError(
             [

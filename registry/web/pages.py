@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from registry.calc import BUILTIN_FITS, DEFAULT_FIT, get_fit
+from registry.calc import DEFAULT_FIT
 from registry.http.deps import SessionDep
 from registry.models import (
     Access,
@@ -25,6 +25,7 @@ from registry.models import (
     Stage,
 )
 from registry.services import views
+from registry.services.calculator import fit_choices, resolve_fit
 from registry.store import queries
 from registry.store.filters import SORTABLE, ModelFilters
 from registry.web import datasets
@@ -57,7 +58,6 @@ CHOICES = {
     "stage": [s.value for s in Stage],
     "modality": [m.value for m in Modality],
 }
-FITS = list(BUILTIN_FITS)
 
 
 def _sort_links(filters: ModelFilters) -> dict[str, str]:
@@ -140,7 +140,7 @@ def model_page(
         detail = views.model_detail(session, slug=slug, fit=fit)
         chart = None
         if detail["placement"] is not None:
-            law = get_fit(fit)
+            law = resolve_fit(fit)
             key = (queries.data_revision(session), slug, law.name)
             model = _chart_row(detail["model"])
             chart = render_chart(
@@ -151,7 +151,7 @@ def model_page(
             **detail,
             "chart": chart,
             "sources_by_field": sources,
-            "fits": FITS,
+            "fits": list(fit_choices()),
             "fit": fit or DEFAULT_FIT,
         }
 
@@ -188,7 +188,7 @@ def family_page(
 
 def _compare_charts(revision: str, result: dict[str, Any], fit: str | None) -> list[Any]:
     """The placement of the compared models, their parameters and their context lengths."""
-    law = get_fit(fit)
+    law = resolve_fit(fit)
     key = (revision, law.name, *(m.slug for m in result["models"]))
     placed = [
         {
@@ -247,7 +247,7 @@ def _compared(
     shown = [f for f in fields if any(getattr(m, f) not in (None, []) for m in models)]
     placements = [result["placements"][m.slug] for m in models]
     derived = [
-        (f"× compute-optimal ratio ({get_fit(fit).name})",
+        (f"× compute-optimal ratio ({resolve_fit(fit).name})",
          [number(p["overtrain_factor"]) if p else "—" for p in placements]),
         ("break-even inference tokens",
          [count(p["break_even_inference_tokens"]) if p else "—" for p in placements]),
@@ -292,7 +292,7 @@ def compare_page(
             "chosen": chosen,
             "choices": [(name, slug) for name, slug in everyone if slug not in chosen],
             "fit": fit or DEFAULT_FIT,
-            "fits": FITS,
+            "fits": list(fit_choices()),
             "result": None,
             "charts": [],
             "remove_links": remove,

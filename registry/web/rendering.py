@@ -14,12 +14,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from registry.config import PROJECT_ROOT
 from registry.errors import RegistryError
 from registry.numbers import humanize_count
+from registry.resources import resource_dir
 from registry.web.vendor import BUNDLE_URL
 
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
+TEMPLATES_DIR = resource_dir("templates")
 NAV = (
     ("/", "Models"),
     ("/scaling", "Scaling"),
