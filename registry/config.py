@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     write_token: str | None = Field(
         default=None, description="Bearer token that authorises HTTP writes; unset refuses them."
     )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description=(
+            "Comma-separated addresses of reverse proxies whose X-Forwarded-For header is "
+            "trusted for the client address (rate limits). Unset: no forwarded header is "
+            "trusted, so the client address is the connection's."
+        ),
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds a connection may take to send a request's headers (0: no limit).",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,8 +18,9 @@ from registry.calc import CalcError
 from registry.config import Settings, get_settings
 from registry.errors import RegistryError
 from registry.http.cache import RevisionCache, revision_reader
+from registry.http.faults import DISK_FULL, database_answer, is_disk_full
 from registry.http.revision import PinnedCacheControl
-from registry.http.security import BodyLimit, SecurityHeaders
+from registry.http.security import BodyLimit, HeadAsGet, SecurityHeaders, refuse_nul
 from registry.store.engine import create_db_engine, snapshot_engine
 from registry.web.rendering import error_page
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="0.1.0",
         docs_url=None,  # served by registry.api.docs, without a CDN
         redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.resolved_database_url)
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     body_limits = calc.BODY_LIMITS | probe_runs.BODY_LIMITS | web.BODY_LIMITS
     app.add_middleware(BodyLimit, limits=body_limits)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)  # outermost: 413s and 503s get the headers too
     for router in (models.router, families.router, compare.router, calc.router):
         app.include_router(router)
@@ -108,9 +111,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> Response:
-        # A dropped or restarting database: the pool reconnects once it is back.
-        message = "the database is unavailable right now; retry shortly"
-        return _error(request, message, 503, **{"Retry-After": "5"})
+        # A dropped or restarting database is 503 (the pool reconnects once it is back); a value
+        # it refuses is 422 and a full disk 507 (registry.http.faults).
+        answer = database_answer(exc)
+        return _error(request, answer.message, answer.status, **answer.headers)
+
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, exc: OSError) -> Response:
+        if is_disk_full(exc):
+            return _error(request, DISK_FULL, 507)
+        raise exc
 
     @app.exception_handler(CalcError)
     async def calc_error(request: Request, exc: CalcError) -> Response:

@@ -22,36 +22,64 @@ _NUMBER = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(K
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 COUNT_HINT = "a count such as 46.7B, 1.4T, 128k, 128Ki, 131072 or 7.3e9"
+MAX_QUOTED = 200  # characters of a bad value echoed in a message (docs/RELIABILITY.md)
+MAX_EXPONENT = 30  # a count or quantity written as 1e31 or more is refused before it is expanded
+
+
+def quote(value: Any) -> str:
+    """``value`` as a message quotes it: text cut at ``MAX_QUOTED`` characters, collections
+    named by kind and size, so that no message ever echoes an unbounded input."""
+    if isinstance(value, str):
+        if len(value) <= MAX_QUOTED:
+            return repr(value)
+        return f"{value[:MAX_QUOTED]!r}… ({len(value):,} characters)"
+    if isinstance(value, bool | float | None | dt.date):
+        return repr(value)
+    if isinstance(value, int):
+        text = (
+            str(value) if value.bit_length() < 600 else f"an integer of {value.bit_length()} bits"
+        )
+        return text if len(text) <= MAX_QUOTED else f"{text[:MAX_QUOTED]}… ({len(text)} digits)"
+    if isinstance(value, dict | list | tuple | set):
+        return f"a {type(value).__name__} of {len(value)} item(s)"
+    return f"a {type(value).__name__}"
 
 
 def parse_decimal(value: Any) -> Decimal:
     """A number as written (int, float or suffixed string) as an exact Decimal."""
+    number: Decimal | None = None
     if isinstance(value, bool):
-        raise ValueError(f"expected {COUNT_HINT}; got {value!r}")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        match = _NUMBER.match(value)
+        number = None
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        match = _NUMBER.match(value) if len(value) <= MAX_QUOTED else None
         if match:
             digits, suffix = match.groups()
             try:
-                return Decimal(digits.replace("_", "").replace(",", "")) * _SUFFIXES[suffix]
+                number = Decimal(digits.replace("_", "").replace(",", "")) * _SUFFIXES[suffix]
             except InvalidOperation:
-                pass
-    raise ValueError(f"expected {COUNT_HINT}; got {value!r}")
+                number = None
+    if number is None:
+        raise ValueError(f"expected {COUNT_HINT}; got {quote(value)}")
+    if not number.is_finite():
+        raise ValueError(f"expected a finite number; got {quote(value)}")
+    if number and number.adjusted() > MAX_EXPONENT:
+        raise ValueError(f"expected a number below 1e{MAX_EXPONENT + 1}; got {quote(value)}")
+    return number
 
 
 def parse_count(value: Any, *, allow_zero: bool = False) -> int:
     """A whole, positive (or, with ``allow_zero``, non-negative) count."""
     number = parse_decimal(value)
     if number != number.to_integral_value():
-        raise ValueError(f"expected a whole number; got {value!r} = {number}")
+        raise ValueError(f"expected a whole number; got {quote(value)} = {number:.6g}")
     count = int(number)
     if count < 0 or (count == 0 and not allow_zero):
         bound = "zero or more" if allow_zero else "greater than zero"
-        raise ValueError(f"expected a count {bound}; got {value!r}")
+        raise ValueError(f"expected a count {bound}; got {quote(value)}")
     return count
 
 
@@ -59,7 +87,9 @@ def parse_positive_float(value: Any) -> float:
     """A positive quantity that may exceed 64-bit integers (training FLOPs: 3.8e25)."""
     number = parse_decimal(value)
     if number <= 0:
-        raise ValueError(f"expected a number greater than zero; got {value!r}")
+        raise ValueError(f"expected a number greater than zero; got {quote(value)}")
+    if float(number) == 0.0:  # 1e-400 would be stored as 0
+        raise ValueError(f"expected a number a double holds above zero; got {quote(value)}")
     return float(number)
 
 
@@ -82,7 +112,7 @@ def parse_partial_date(value: Any) -> tuple[dt.date, DatePrecision]:
                 DatePrecision.DAY if day else DatePrecision.MONTH if month else DatePrecision.YEAR
             )
             return date, precision
-    raise ValueError(f"expected a date as YYYY-MM-DD, YYYY-MM or YYYY; got {value!r}")
+    raise ValueError(f"expected a date as YYYY-MM-DD, YYYY-MM or YYYY; got {quote(value)}")
 
 
 def format_partial_date(date: dt.date | None, precision: DatePrecision | None) -> str | None:

@@ -5,6 +5,10 @@ with a wrong one (compared in constant time) and 403 for every write when the se
 token set. Bodies over ``MAX_BODY_BYTES`` get 413 (``BODY_LIMITS``, enforced by ``BodyLimit``);
 each client address may write ``RATE_CAPACITY`` runs at once and one more every
 ``60 / RATE_PER_MINUTE`` seconds (429 with Retry-After beyond that; in-process, per worker).
+The token is checked first: a request without the right token never spends the writer's budget,
+and failed attempts have a budget of their own per address (``FAILURE_CAPACITY``), so guessing
+tokens is slowed without locking the writer out. The client address is the socket's peer unless
+the server trusts a proxy (``registry serve --trusted-proxies``; docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -28,36 +32,46 @@ MAX_BODY_BYTES = 64 * 1024
 BODY_LIMITS = {f"{router.prefix}/probe-runs": MAX_BODY_BYTES}
 RATE_CAPACITY = 10
 RATE_PER_MINUTE = 10
+FAILURE_CAPACITY = 20  # refused tokens per address before 429s, refilled at RATE_PER_MINUTE
 MAX_LIMIT = 500
+MAX_OFFSET = 10**9
 
 
-def _bucket(request: Request) -> TokenBucket:
+def _bucket(request: Request, name: str, capacity: int) -> TokenBucket:
     state = request.app.state
-    if not hasattr(state, "probe_run_bucket"):
-        state.probe_run_bucket = TokenBucket(
-            capacity=RATE_CAPACITY, refill_per_s=RATE_PER_MINUTE / 60
-        )
-    bucket: TokenBucket = state.probe_run_bucket
+    if not hasattr(state, name):
+        setattr(state, name, TokenBucket(capacity=capacity, refill_per_s=RATE_PER_MINUTE / 60))
+    bucket: TokenBucket = getattr(state, name)
     return bucket
 
 
-def rate_limited(request: Request) -> None:
-    """429 when this client address has spent its writes."""
-    client = request.client.host if request.client else "unknown"
-    wait_s = _bucket(request).take(client)
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _spend(request: Request, name: str, capacity: int, what: str) -> None:
+    client = _client_address(request)
+    wait_s = _bucket(request, name, capacity).take(client)
     if wait_s is not None:
         raise HTTPException(
             429,
-            f"too many probe runs from {client}: retry in {math.ceil(wait_s)} s",
+            f"too many {what} from {client}: retry in {math.ceil(wait_s)} s",
             headers={"Retry-After": str(math.ceil(wait_s))},
         )
 
 
+def rate_limited(request: Request) -> None:
+    """429 when this (authenticated) client address has spent its writes."""
+    _spend(request, "probe_run_bucket", RATE_CAPACITY, "probe runs")
+
+
 def require_write_token(request: Request) -> None:
-    """401 without a bearer token, 403 with a wrong one or when the server has none set."""
+    """401 without a bearer token, 403 with a wrong one or when the server has none set; each
+    failure spends the address's failure budget (429 once it is spent), never its write budget."""
     expected = request.app.state.settings.write_token
     scheme, _, supplied = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not supplied.strip():
+        _spend(request, "auth_failure_bucket", FAILURE_CAPACITY, "refused writes")
         raise HTTPException(
             401,
             "writes need an 'Authorization: Bearer <token>' header",
@@ -69,15 +83,31 @@ def require_write_token(request: Request) -> None:
             "this server refuses writes: it has no REGISTRY_WRITE_TOKEN set",
         )
     if not hmac.compare_digest(supplied.strip().encode(), expected.encode()):
+        _spend(request, "auth_failure_bucket", FAILURE_CAPACITY, "refused writes")
         raise HTTPException(403, "the bearer token is not the write token")
 
 
 async def probe_run_body(request: Request) -> ProbeRunCreate:
     """The request body as a ``ProbeRunCreate`` (bounded to ``MAX_BODY_BYTES`` by ``BodyLimit``)."""
     try:
-        return ProbeRunCreate.model_validate_json(await request.body())
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ["body"],
+                    "msg": f"the body is not UTF-8: invalid byte at position {exc.start}",
+                }
+            ]
+        ) from None
+    try:
+        return ProbeRunCreate.model_validate_json(text)
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
+        # Without the input: it may be NaN or bytes, which no JSON answer can carry.
+        raise RequestValidationError(
+            exc.errors(include_url=False, include_input=False, include_context=False)
+        ) from None
 
 
 @router.post(
@@ -85,7 +115,8 @@ async def probe_run_body(request: Request) -> ProbeRunCreate:
     response_model=ProbeRunPublic,
     status_code=201,
     responses=WRITE_ERRORS,
-    dependencies=[Depends(rate_limited), Depends(require_write_token)],
+    # Authentication first: a request without the token never spends the writer's budget.
+    dependencies=[Depends(require_write_token), Depends(rate_limited)],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -101,7 +132,7 @@ def create_probe_run(
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
 
 
 @router.get("/models/{slug}/probe-runs", response_model=ProbeRunsPublic)

@@ -45,9 +45,19 @@ def validate(path: SeedPath = None) -> None:
     )
 
 
-def seed(path: SeedPath = None) -> None:
+def seed(
+    path: SeedPath = None,
+    allow_mass_removal: Annotated[
+        bool,
+        typer.Option(
+            help="Load even when it removes every model or more than 20% of them "
+            "(refused by default: a missing family file looks like a mass removal)."
+        ),
+    ] = False,
+) -> None:
     """Validate the seeds, then load them in one transaction: only what changed is written."""
     from registry.seeds.gitref import seeds_commit
+    from registry.seeds.limits import MassRemoval
     from registry.seeds.records import tree_records
     from registry.store.engine import check_connection, get_engine
     from registry.store.migrate import ensure_current
@@ -58,7 +68,17 @@ def seed(path: SeedPath = None) -> None:
     ensure_current(engine)
     records = tree_records(tree)
     try:
-        changes = _load(engine, records, commit=seeds_commit(tree.root))
+        changes = _load(
+            engine,
+            records,
+            commit=seeds_commit(tree.root),
+            allow_mass_removal=allow_mass_removal,
+        )
+    except MassRemoval as exc:
+        for slug in exc.removed:
+            typer.echo(f"  - model {slug}")
+        console.print(f"error: {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         console.print(
@@ -81,11 +101,18 @@ def seed(path: SeedPath = None) -> None:
                 typer.echo(f"  {label} {kind[:-1] if kind != 'families' else 'family'} {slug}")
 
 
-def _load(engine: Engine, records: TreeRecords, *, commit: str | None) -> ChangeSet:
+def _load(
+    engine: Engine, records: TreeRecords, *, commit: str | None, allow_mass_removal: bool
+) -> ChangeSet:
+    from registry.seeds.limits import check_mass_removal
     from registry.seeds.load import load_records
 
+    def guard(changes: ChangeSet, current: TreeRecords) -> None:
+        check_mass_removal(changes.models.removed, len(current.models))
+
+    checked = None if allow_mass_removal else guard
     if len(records.models) < PROGRESS_THRESHOLD:
-        return load_records(engine, records, commit=commit)
+        return load_records(engine, records, commit=commit, guard=checked)
     with RichProgress(console=console, transient=True) as bar:
         task = bar.add_task("loading models", total=len(records.models))
         return load_records(
@@ -93,6 +120,7 @@ def _load(engine: Engine, records: TreeRecords, *, commit: str | None) -> Change
             records,
             commit=commit,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            guard=checked,
         )
 
 

@@ -1,14 +1,20 @@
-"""Security headers on every response, and a bound on request bodies.
+"""Security headers on every response, a bound on request bodies, HEAD, and no NULs.
 
 Pages load only what the app itself serves (scripts, styles, images): the Content-Security-Policy
-forbids inline scripts, other origins, framing and plugins. Bodies beyond the limit are refused
-with 413 before they are read, whether announced by Content-Length or streamed in chunks.
+forbids inline scripts, other origins, framing and plugins. The headers go on every answer, a 500
+from an unexpected exception included (the server's own 400s get them from
+``registry.http.server``). Bodies beyond the limit are refused with 413 before they are read,
+whether announced by Content-Length or streamed in chunks. HEAD is answered wherever GET is.
+A NUL (``%00``) in the path or a query parameter is refused with 422 before any handler runs:
+PostgreSQL cannot store or compare one (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -38,14 +44,74 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 names = {name for name, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in SECURITY_HEADERS if k not in names]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            if not started:  # the 500 gets the headers too; the server still logs the error
+                body = b'{"detail":"internal server error"}'
+                await with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+            raise
+
+
+class HeadAsGet:
+    """Answer HEAD as GET without the body (the GET's headers, Content-Length included)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+def refuse_nul(request: Request) -> None:
+    """422 naming the parameter when the path or a query parameter holds a NUL character."""
+    problems = [
+        {"type": "value_error", "loc": ["path", name], "msg": NUL_MESSAGE}
+        for name, value in request.path_params.items()
+        if "\x00" in str(value)
+    ]
+    problems += [
+        {"type": "value_error", "loc": ["query", name.replace("\x00", "\\0")], "msg": NUL_MESSAGE}
+        for name, value in request.query_params.multi_items()
+        if "\x00" in name or "\x00" in value
+    ]
+    if not problems and "\x00" in request.url.path:
+        problems.append({"type": "value_error", "loc": ["path"], "msg": NUL_MESSAGE})
+    if problems:
+        raise RequestValidationError(problems)
+
+
+NUL_MESSAGE = "NUL characters (%00) are not allowed"
 
 
 class BodyLimit:

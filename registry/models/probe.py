@@ -6,7 +6,10 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
+
+from registry.models.bounds import check_value
 
 # --- probe runs (registry.probe: what a checkpoint measures, docs/SCIENCE.md §7-8) ----------
 
@@ -89,7 +92,17 @@ class ProbeRun(ProbeRunBase, table=True):
 
 
 class ProbeRunCreate(ProbeRunBase):
-    """A probe run as the CLI measures it and pushes it to ``POST /api/v1/probe-runs``."""
+    """A probe run as the CLI measures it and pushes it to ``POST /api/v1/probe-runs``.
+
+    Every value must fit its column on SQLite and PostgreSQL alike (``registry.models.bounds``):
+    numbers finite, within the column's range and never negative (every count, size, time and
+    speed of a run is zero or more), no ``true`` for a number, no NUL characters in text."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _fits_its_column(cls, value: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None
+        return check_value(ProbeRun.__table__.c[info.field_name], value)
 
 
 class ProbeRunPublic(ProbeRunBase):

@@ -30,6 +30,9 @@ from registry.seeds.history import record_history
 from registry.seeds.records import Record, TreeRecords, canonical_rows
 
 Progress = Callable[[int, int], None]
+# Called with the changes and the database's records before anything is written; raising stops the
+# load with the database unchanged (``registry.seeds.limits.check_mass_removal``).
+Guard = Callable[[ChangeSet, TreeRecords], None]
 
 MODEL_COLUMNS = tuple(
     c.name for c in Model.__table__.columns if c.name not in ("id", "family_id", "organization_id")
@@ -129,6 +132,7 @@ def load_records(
     progress: Progress | None = None,
     commit: str | None = None,
     history: bool = True,
+    guard: Guard | None = None,
 ) -> ChangeSet:
     """Make the database hold exactly ``desired``; return what changed (empty: nothing written).
 
@@ -141,6 +145,8 @@ def load_records(
         changes = compare(current, desired)
         if changes.empty:
             return changes
+        if guard is not None:
+            guard(changes, current)
         _apply(connection, desired, changes, progress)
         _write_revision(connection, desired)
         if history:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from registry.models import Access, Openness
-from registry.numbers import UNDISCLOSED
+from registry.numbers import UNDISCLOSED, quote
 from registry.seeds.schema import (
     CLAIM_FIELDS,
     Claim,
@@ -42,11 +42,12 @@ def source_pin(reference: str | None, sources: Sources) -> tuple[str | None, str
     return (found.version, found.quote) if isinstance(found, SourceSpec) else (None, None)
 
 
-def url_problem(url: str) -> str | None:
+def url_problem(url: str, what: str = "a source") -> str | None:
+    """Why ``url`` is not a link the pages may show (http or https only), or None."""
     if not url.startswith(("https://", "http://")) or len(url) < 12 or " " in url:
-        return f"a source must be an http(s) URL; got {url!r}"
+        return f"{what} must be an http(s) URL; got {quote(url)}"
     if len(url) > MAX_URL_LENGTH:
-        return f"a source URL may hold at most {MAX_URL_LENGTH} characters; got {len(url)}"
+        return f"{what} may hold at most {MAX_URL_LENGTH} characters; got {len(url)}"
     return None
 
 
@@ -90,7 +91,7 @@ def _check_source_ref(reference: str, sources: Sources, add: Any, loc: tuple[Any
         hint = difflib.get_close_matches(reference, list(sources), n=1)
         suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
         known = ", ".join(sorted(sources)) or "none defined"
-        add(loc, f"unknown source {reference!r}{suggestion}; the file's sources are: {known}")
+        add(loc, f"unknown source {quote(reference)}{suggestion}; the file's sources are: {known}")
     elif (message := url_problem(url)) is not None:
         add(loc, message)
 

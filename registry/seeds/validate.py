@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from registry.numbers import quote
+from registry.seeds import limits
 from registry.seeds.benchmarks import (
     BENCHMARKS_FILE,
     Vocabulary,
@@ -28,7 +30,7 @@ from registry.seeds.schema import (
     known_keys,
 )
 from registry.seeds.tree import LocatedFamily, SeedTree
-from registry.seeds.yamlio import Problem, YamlDocument, read_yaml
+from registry.seeds.yamlio import Problem, YamlDocument, parse_yaml
 
 ORGANIZATIONS_FILE = "organizations.yaml"
 FAMILIES_DIR = "families"
@@ -54,10 +56,11 @@ def find_root(path: Path) -> Path:
 
 
 def seed_files(root: Path) -> Iterator[Path]:
+    """Every entry of ``families/``: seed files (``.yaml`` or ``.yml``, any case) and anything
+    else, which ``validate_tree`` refuses by name rather than skipping it silently."""
     families = root / FAMILIES_DIR
-    if families.is_dir():
-        yield from sorted(families.glob("*.yaml"))
-        yield from sorted(families.glob("*.yml"))
+    if families.is_dir() and not families.is_symlink():
+        yield from sorted(families.iterdir())
 
 
 def validate_tree(path: Path) -> SeedTree:
@@ -68,40 +71,76 @@ def validate_tree(path: Path) -> SeedTree:
         tree.problems.append(Problem(display_path(root), 1, 1, "(tree)", "no such seed folder"))
         return tree
     organizations = root / ORGANIZATIONS_FILE
-    if not organizations.exists():
+    if (root / FAMILIES_DIR).is_symlink():
+        tree.problems.append(
+            Problem(
+                display_path(root / FAMILIES_DIR),
+                1,
+                1,
+                "(tree)",
+                "is a symbolic link: families/ must be a folder of the seed tree",
+            )
+        )
+    if not organizations.exists() and not organizations.is_symlink():
         tree.problems.append(
             Problem(display_path(organizations), 1, 1, "(tree)", "missing organizations file")
         )
     else:
-        parsed = _parse(organizations, OrganizationsFile, tree.problems)
+        parsed = _parse(organizations, root, OrganizationsFile, tree.problems)
         if parsed:
             tree.organizations.append(parsed)
+            tree.problems.extend(limits.organization_problems(*parsed))
     benchmarks = root / BENCHMARKS_FILE
-    if benchmarks.exists():
-        parsed_benchmarks = _parse(benchmarks, BenchmarksFile, tree.problems)
+    if benchmarks.exists() or benchmarks.is_symlink():
+        parsed_benchmarks = _parse(benchmarks, root, BenchmarksFile, tree.problems)
         if parsed_benchmarks:
             tree.benchmarks = parsed_benchmarks[1]
             tree.problems.extend(vocabulary_problems(*parsed_benchmarks))
     vocabulary = Vocabulary.of(tree.benchmarks)
     for file in seed_files(root):
-        parsed_family = _parse(file, FamilyFile, tree.problems)
+        if not limits.is_seed_name(file):
+            message = "not a seed file: families/ holds only .yaml or .yml files; move it"
+            tree.problems.append(Problem(display_path(file), 1, 1, "(tree)", message))
+            continue
+        parsed_family = _parse(file, root, FamilyFile, tree.problems)
         if parsed_family:
             document, content = parsed_family
             tree.families.append(LocatedFamily(document, content))
             _check_file_name(file, document, content, tree.problems)
+            tree.problems.extend(limits.family_problems(document, content))
             for index, model in enumerate(content.models):
                 tree.problems.extend(model_problems(document, content, index, model))
             tree.problems.extend(evaluation_problems(document, content, vocabulary))
+    if tree.model_count > limits.MAX_MODELS:
+        tree.problems.append(
+            Problem(
+                display_path(root),
+                1,
+                1,
+                "(tree)",
+                f"the tree holds {tree.model_count:,} "
+                f"models: a seed tree may hold at most {limits.MAX_MODELS:,}",
+            )
+        )
     if not tree.problems:
         tree.problems.extend(tree_problems(tree.organizations, tree.families))
     tree.problems.sort()
     return tree
 
 
-def _parse(file: Path, schema: Any, problems: list[Problem]) -> tuple[YamlDocument, Any] | None:
-    document = read_yaml(file, display_path(file))
+def _parse(
+    file: Path, root: Path, schema: Any, problems: list[Problem]
+) -> tuple[YamlDocument, Any] | None:
+    data = limits.read_regular_file(file, root)
+    if isinstance(data, str):
+        problems.append(Problem(display_path(file), 1, 1, "(file)", data))
+        return None
+    document = parse_yaml(data, display_path(file), composer=limits.SeedComposer)
     if isinstance(document, Problem):
         problems.append(document)
+        return None
+    if nul := limits.nul_problems(document):
+        problems.extend(nul)
         return None
     try:
         return document, schema.model_validate(document.data)
@@ -134,7 +173,7 @@ def _message(error: Any, loc: tuple[Any, ...]) -> str:
         return "required field is missing"
     if kind == "value_error":
         return message
-    return f"{message}; got {error.get('input')!r}"
+    return f"{message}; got {quote(error.get('input'))}"
 
 
 def _check_file_name(

@@ -99,22 +99,45 @@ class _DatesAsText(RoundTripConstructor):
 _DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
 
 
+class RefusedYaml(MarkedYAMLError):
+    """A YAML construct seeds may not use (``registry.seeds.limits``), reported where it stands."""
+
+
 def read_yaml(path: Path, display: str) -> YamlDocument | Problem:
     """The parsed document, or the syntax problem that stopped the parser."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Problem(display, 1, 1, "(yaml)", f"cannot read the file: {exc.strerror}")
+    return parse_yaml(data, display)
+
+
+def parse_yaml(data: bytes, display: str, composer: Any = None) -> YamlDocument | Problem:
+    """The document ``data`` holds, or the problem that stopped the parser; ``composer`` (a
+    ruamel ``Composer`` class) may refuse constructs as it meets them."""
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     yaml.Constructor = _DatesAsText
+    if composer is not None:
+        yaml.Composer = composer
     try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.load(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return Problem(display, line, 1, "(yaml)", f"the file is not UTF-8 text: {exc.reason}")
+    try:
+        loaded = yaml.load(text)
+    except RefusedYaml as exc:
+        mark = exc.problem_mark
+        return Problem(display, mark.line + 1, mark.column + 1, "(yaml)", str(exc.problem))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        return Problem(display, line, column, "(yaml)", f"YAML syntax error: {message}")
-    except (YAMLError, UnicodeDecodeError, OSError) as exc:
-        return Problem(display, 1, 1, "(yaml)", f"cannot read the file: {exc}")
-    if not isinstance(data, CommentedMap):
-        kind = type(data).__name__ if data is not None else "an empty document"
+        return Problem(display, line, column, "(yaml)", f"YAML syntax error: {message[:300]}")
+    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
+        return Problem(display, 1, 1, "(yaml)", f"cannot read the file: {str(exc)[:300]}")
+    if not isinstance(loaded, CommentedMap):
+        kind = type(loaded).__name__ if loaded is not None else "an empty document"
         return Problem(display, 1, 1, "(file)", f"expected a mapping at the top level; got {kind}")
-    return YamlDocument(display, data)
+    return YamlDocument(display, loaded)

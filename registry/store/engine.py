@@ -9,6 +9,7 @@ then sees the data before a seed load or after it, never a mix.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +37,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_db_engine(url: str) -> Engine:
-    """An engine for ``url``; for SQLite the file's folder is created and pragmas are set."""
+    """An engine for ``url``; for SQLite the file's folder is created, pragmas are set and the
+    file's identity is watched (``_watch_file``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(url)
@@ -45,10 +47,55 @@ def create_db_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        if path is not None:
+            _watch_file(engine, path)
         return engine
     # Each server worker runs handlers on up to 40 threads; 20 connections serve them without
     # exhausting PostgreSQL's default 100 connections at four workers.
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class DatabaseFileGone(sqlite3.OperationalError):
+    """The SQLite file was removed under a running server (a DBAPI error: SQLAlchemy wraps it)."""
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _watch_file(engine: Engine, path: Path) -> None:
+    """Follow the SQLite file if it is replaced while connections are open, never a deleted one.
+
+    Each connection remembers the identity (device, inode) of the file it opened. On every
+    checkout the file's identity is compared: a connection to a file that was removed or replaced
+    (``rm`` then ``registry db upgrade && registry seed``) is dropped and a new one opens the
+    file now at the path, so no answer comes from the old data and no write goes into a deleted
+    file. Once the file was opened, a missing file is never created afresh: every request fails
+    with a message that says so (docs/RELIABILITY.md).
+    """
+    opened: dict[str, tuple[int, int] | None] = {"identity": None}
+
+    def before_connect(*_: Any) -> None:
+        if opened["identity"] is not None and _file_identity(path) is None:
+            raise DatabaseFileGone(
+                f"the database file {path} was removed while the server was running: restore "
+                "it, or create it with `registry db upgrade` and `registry seed`"
+            )
+
+    def connected(_dbapi: Any, record: Any) -> None:
+        record.info["file_identity"] = opened["identity"] = _file_identity(path)
+
+    def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        if _file_identity(path) != record.info.get("file_identity"):
+            raise sa.exc.DisconnectionError(f"the database file {path} was replaced")
+
+    sa.event.listen(engine, "do_connect", before_connect)
+    sa.event.listen(engine, "connect", connected)
+    sa.event.listen(engine, "checkout", checkout)
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests_support import MINI_SEEDS
 from typer.testing import CliRunner
 
 from registry.cli.app import app
@@ -137,3 +139,49 @@ def test_every_seed_file_points_editors_at_the_schema() -> None:
         assert first.startswith("# yaml-language-server: $schema="), path
         target = (path.parent / first.split("=", 1)[1]).resolve()
         assert target == (seeds / "schema.json").resolve(), path
+
+
+def _cut_models_from(tree: Path, slug: str) -> None:
+    """Remove ``slug`` and every model after it from the demo family."""
+    demo = tree / "families" / "demo.yaml"
+    text = demo.read_text()
+    demo.write_text(text[: text.index(f"  - slug: {slug}\n")])
+
+
+def _model_slugs() -> list[str]:
+    with db.get_engine().connect() as connection:
+        return sorted(connection.exec_driver_sql("SELECT slug FROM model").scalars())
+
+
+def test_a_load_removing_every_model_is_refused(configured: Path, seed_tree: Path) -> None:
+    invoke("db", "upgrade")
+    assert invoke("seed", str(seed_tree))[0] == 0
+    before = _model_slugs()
+    (seed_tree / "families" / "demo.yaml").unlink()  # the whole families/ content gone
+    code, out, err = invoke("seed", str(seed_tree))
+    assert code == 1
+    assert "would remove 5 of 5 models (every model" in err and "--allow-mass-removal" in err
+    assert all(f"- model {slug}" in out for slug in before)  # what it would have removed
+    assert _model_slugs() == before
+    code, out, _ = invoke("seed", str(seed_tree), "--allow-mass-removal")
+    assert code == 0 and "5 removed" in out
+    assert _model_slugs() == []
+
+
+def test_a_load_removing_over_a_fifth_is_refused_and_a_fifth_is_not(
+    configured: Path, seed_tree: Path
+) -> None:
+    invoke("db", "upgrade")
+    assert invoke("seed", str(seed_tree))[0] == 0
+    before = _model_slugs()
+    _cut_models_from(seed_tree, "demo-open")  # two of five: 40%
+    code, out, err = invoke("seed", str(seed_tree))
+    assert code == 1 and "would remove 2 of 5 models (40% of the models" in err
+    assert "- model demo-open" in out and "- model demo-api" in out
+    assert _model_slugs() == before
+    (seed_tree / "families" / "demo.yaml").unlink()
+    shutil.copytree(MINI_SEEDS / "families", seed_tree / "families", dirs_exist_ok=True)
+    _cut_models_from(seed_tree, "demo-api")  # one of five: 20%, the limit itself
+    code, out, _ = invoke("seed", str(seed_tree))
+    assert code == 0 and "1 removed" in out
+    assert _model_slugs() == [slug for slug in before if slug != "demo-api"]

@@ -6,11 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from seed_cases import DEMO, HOSTILE_CASES, ORGS
 
 from registry.seeds.validate import validate_tree
 
-DEMO = "families/demo.yaml"
-ORGS = "organizations.yaml"
 FUTURE = (dt.date.today() + dt.timedelta(days=400)).isoformat()
 
 
@@ -294,6 +293,7 @@ CASES = [
         "organizations[1].slug",
         "duplicate organization slug 'acme'",
     ),
+    *HOSTILE_CASES,
 ]
 
 
@@ -314,6 +314,10 @@ def test_each_rule_reports_field_line_and_message(
     assert problem.path.endswith(file)
     if expected_line is not None and field not in ("(yaml)",):
         assert problem.line == expected_line, str(problem)
+    elif expected_line is not None and fragment != "YAML syntax error":
+        # A refused YAML construct is reported on a line the edit wrote.
+        assert expected_line <= problem.line <= expected_line + new.count("\n"), str(problem)
+    assert len(str(problem)) < 600  # never an echo of a long or expanded value
     assert str(problem).startswith(f"{problem.path}:{problem.line}:{problem.column}: {field}: ")
 
 

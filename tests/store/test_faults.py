@@ -187,3 +187,56 @@ def test_postgresql_restart_while_serving(proxied_postgres: tuple[TcpProxy, Engi
     proxy.start()  # back: the same app recovers, no restart
     for url in [*urls, "/api/v1/models?limit=4"]:
         assert client.get(url).status_code == 200, url
+
+
+def _fresh_sqlite(path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    load_records(engine, tree_records(validate_tree(MINI_SEEDS)))
+    engine.dispose()
+
+
+def _runs_in(path: Path) -> int:
+    engine = create_db_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        count = connection.exec_driver_sql("SELECT count(*) FROM probe_run").scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
+def test_the_sqlite_file_replaced_while_serving(tmp_path: Path) -> None:
+    """``rm`` then ``db upgrade && seed`` under a running server: it answers from the new file
+    only, and acknowledges no write into the deleted one; removed and not replaced, it fails
+    loudly and never creates an empty file."""
+    from registry.config import Settings
+
+    path = tmp_path / "registry.sqlite3"
+    _fresh_sqlite(path)
+    client = TestClient(
+        create_app(Settings(write_token="t"), engine=create_db_engine(f"sqlite:///{path}"))
+    )
+    auth = {"Authorization": "Bearer t"}
+    run = {
+        "model_slug": "demo-7b", "checkpoint": "c", "params_source": "config",
+        "total_params": 1, "active_params": 1, "device": "cpu", "device_name": "cpu",
+        "platform": "Linux", "python_version": "3.11", "torch_version": "2", "dtype": "bf16",
+        "transformers_version": "5", "registry_version": "0.1.0", "device_map": "single",
+        "batch": 1, "prompt_tokens": 1, "new_tokens": 1, "warmup": 0, "runs": 1, "load_s": 0.1,
+        "weights_bytes": 2, "peak_memory_bytes": 2, "peak_memory_source": "rss", "ttft_s": 0.1,
+        "prefill_tokens_per_s": 1.0, "decode_tokens_per_s": 1.0, "tpot_s": 1.0,
+        "token_latency_p50_s": 1.0, "token_latency_p99_s": 1.0,
+    }  # fmt: skip
+    listing = "/api/v1/models/demo-7b/probe-runs"
+    assert client.post("/api/v1/probe-runs", json=run, headers=auth).status_code == 201
+    assert client.get(listing).json()["count"] == 1
+    for file in tmp_path.glob("registry.sqlite3*"):
+        file.unlink()
+    gone = client.get(listing)
+    assert gone.status_code == 503 and "was removed while the server was running" in gone.text
+    assert client.post("/api/v1/probe-runs", json=run, headers=auth).status_code == 503
+    assert not path.exists()  # never created afresh behind the operator's back
+    _fresh_sqlite(path)
+    assert client.get(listing).json()["count"] == 0  # the new data, not the old file's
+    assert client.post("/api/v1/probe-runs", json=run, headers=auth).status_code == 201
+    assert _runs_in(path) == 1  # the acknowledged write is in the file at the path
+    assert client.get(listing).json()["count"] == 1
