@@ -209,9 +209,21 @@ def family_page(
             if m.release_date and m.total_params
         ]
         chart = None
+        revision = queries.data_revision(session)
         if rows:
-            key = (queries.data_revision(session), slug)
-            chart = render_chart(key, lambda: family_chart(rows), name="family")
-        return {"family": family, "chart": chart}
+            chart = render_chart(
+                (revision, slug),
+                lambda: family_chart(rows),
+                name="family",
+                narrow=lambda width: family_chart(rows, width=width),
+            )
+        left_out = [
+            f"{m.name} ({'release date' if not m.release_date else 'parameters'} "
+            f"{'undisclosed' if 'total_params' in m.undisclosed else 'not recorded'})"
+            for m in family["data"]
+            if not (m.release_date and m.total_params)
+        ]
+        names = datasets.names(session, revision)
+        return {"family": family, "chart": chart, "left_out": left_out, "names": names}
 
     return page(request, "family.html", build, json_url=f"/api/v1/families/{slug}")

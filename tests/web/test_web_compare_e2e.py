@@ -246,7 +246,7 @@ def test_a_ninth_model_keeps_the_first_eight_and_says_so(page: Any, base_url: st
     response = page.goto(base_url + "/compare?models=" + ",".join(NINE))
     assert response.status == 200
     warning = page.locator("#compare-warnings").inner_text()
-    assert "at most 8" in warning and "Qwen2.5 72B" in warning
+    assert "at most 8" in warning and "Qwen2.5-72B" in warning
     assert page.locator("table.compare thead th").count() == 1 + 8
     assert _own_errors(page) == []
 
@@ -262,20 +262,24 @@ def test_an_unknown_slug_is_named_and_the_rest_compared(page: Any, base_url: str
 def test_scaling_finds_and_highlights_a_model(page: Any, base_url: str) -> None:
     page.goto(base_url + "/scaling")
     _charts_drawn(page)
-    # A point is a link to its model page.
-    assert page.locator("figure.chart svg a[href^='/models/']").count() > 50
     page.fill("#find-model input[name=highlight]", "llama 3 8b")
     with page.expect_navigation():
         page.click("#find-model button[type=submit]")
     assert re.search(r"highlight=llama", page.url)
     assert page.locator("#highlight-status").inner_text().startswith("Meta Llama 3 8B")
     _charts_drawn(page)
-    bold = page.locator("figure.chart svg text[font-weight=bold]").all_inner_texts()
+    bold = page.evaluate(
+        """() => Array.from(document.querySelectorAll('figure.chart .role-mark text'))
+            .filter(t => t.getAttribute('font-weight') === 'bold').map(t => t.textContent)"""
+    )
     assert bold == ["Meta Llama 3 8B"]
     assert page.locator("table.models tr.highlight").count() == 1
     # Years, short SI ticks: no "16.777216M"-like label anywhere.
-    labels = page.locator("figure.chart svg .role-axis-label text").all_inner_texts()
-    assert all(len(t) <= 5 for t in labels), labels
+    labels = page.evaluate(
+        """() => Array.from(document.querySelectorAll('figure.chart .role-axis-label text'))
+            .map(t => t.textContent)"""
+    )
+    assert labels and all(len(t) <= 5 for t in labels), labels
     _shoot(page, "scaling-1400")
     context, phone = _tab(page.context.browser, PHONE)
     phone.goto(page.url)
@@ -284,7 +288,23 @@ def test_scaling_finds_and_highlights_a_model(page: Any, base_url: str) -> None:
     assert _smallest_chart_text(phone) >= 8
     _shoot(phone, "scaling-390")
     context.close()
+    # Each point opens its model: clicking the ringed one leads to Meta Llama 3 8B's page.
+    ring = page.locator("figure.chart path[stroke-width='3']").first.bounding_box()
+    with page.expect_navigation():
+        page.mouse.click(ring["x"] + ring["width"] / 2, ring["y"] + ring["height"] / 2)
+    assert page.url.endswith("/models/llama-3-8b")
     assert _own_errors(page) == []
+
+
+def test_points_are_links_without_javascript(browser: Any, base_url: str) -> None:
+    context, tab = _tab(browser, WIDE, java_script_enabled=False)
+    tab.goto(base_url + "/scaling")
+    links = tab.evaluate(
+        """() => Array.from(document.querySelectorAll('figure.chart .chart-view svg a'))
+            .map(a => a.getAttribute('xlink:href') || a.getAttribute('href'))"""
+    )
+    assert len(links) > 50 and all(link.startswith("/models/") for link in links)
+    context.close()
 
 
 def test_model_page_leads_with_facts(page: Any, base_url: str) -> None:

@@ -19,7 +19,7 @@ from registry.numbers import humanize_count
 from registry.web.rendering import power10
 
 RULE_OF_THUMB_TOKENS_PER_PARAM = 20.0  # Hoffmann et al. 2022: ~20 tokens per parameter
-WIDTH, HEIGHT = 640, 420
+WIDTH, HEIGHT = 720, 440
 # The phone variant (DOCS: docs/PAGES.md "Charts"): a 390 px screen less the page's margins,
 # the y axis and its title; text keeps its size instead of shrinking with a scaled-down SVG.
 NARROW_WIDTH, NARROW_HEIGHT = 270, 300

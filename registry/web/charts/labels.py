@@ -38,15 +38,22 @@ def pick_labels(
         x = position(row["params"], *params, width)
         y = height - position(row["tokens"], *tokens, height)
         wide = CHAR_PX * len(row["name"])
-        align = "left" if x + GAP_PX + wide <= width else "right"
-        left = x + GAP_PX if align == "left" else x - GAP_PX - wide
-        box = (left, y - LINE_PX - 2, left + wide, y - 2)
-        fits = box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height
-        free = all(box[2] < k[0] or k[2] < box[0] or box[3] < k[1] or k[3] < box[1] for k in kept)
         room = limit is None or len(kept) < limit
-        if fits and free and room:
-            kept.append(box)
-            labelled.append({**row, "label": row["name"], "align": align})
+        chosen = None
+        # Right of the point first, else left of it: the first side inside the frame and clear.
+        for align in ("left", "right"):
+            left = x + GAP_PX if align == "left" else x - GAP_PX - wide
+            box = (left, y - LINE_PX - 2, left + wide, y - 2)
+            inside = box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height
+            clear = all(
+                box[2] < k[0] or k[2] < box[0] or box[3] < k[1] or k[3] < box[1] for k in kept
+            )
+            if room and inside and clear:
+                chosen = (align, box)
+                break
+        if chosen:
+            kept.append(chosen[1])
+            labelled.append({**row, "label": row["name"], "align": chosen[0]})
         else:
-            labelled.append({**row, "label": "", "align": align})
+            labelled.append({**row, "label": "", "align": "left"})
     return labelled
