@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Decode MBU of the probe on one GPU, in one go (about 5 minutes on an H100 or H200; < 10).
+# Decode MBU of the probe on one GPU, in one go (about 5 minutes on an H100 or H200; the whole
+# script is killed after BENCH_TIMEOUT seconds, default 540, so a device session can rerun it).
 #
 # Builds a random-weight model from Meta-Llama-3-8B's config.json (8.03B parameters, bf16,
 # weights only: no download), then runs `registry probe` twice at batch 1 in bf16:
@@ -13,8 +14,12 @@
 #   NEW_TOKENS=n  tokens generated per run (default 128); PROMPT_TOKENS (default 256)
 #   STRICT=1      exit 1 when the fast path misses the 50% target
 #   BENCH_TINY=1  a tiny config on the CPU: checks this script end to end on a laptop (no MBU)
+#   BENCH_TIMEOUT=s  the limit of the whole script (default 540 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${PROBE_GPU_INNER:-}" ]; then  # one overall deadline for every step below
+    PROBE_GPU_INNER=1 exec timeout --kill-after=10 "${BENCH_TIMEOUT:-540}" bash "$0" "$@"
+fi
 
 PY="${PY:-.venv/bin/python}"
 WORK="${WORK:-$(mktemp -d -t probe-gpu-XXXXXX)}"
@@ -33,7 +38,7 @@ if [ "$DEVICE" = cuda ]; then
 fi
 
 echo "== building the random-weight checkpoint ($(date +%T))"
-timeout 300 "$PY" - "$CHECKPOINT" "$DEVICE" "${BENCH_TINY:-0}" <<'PYTHON'
+timeout 200 "$PY" - "$CHECKPOINT" "$DEVICE" "${BENCH_TINY:-0}" <<'PYTHON'
 import sys
 import time
 from pathlib import Path
@@ -63,10 +68,10 @@ PYTHON
 probe() {  # probe NAME [extra options]: one run of `registry probe`, its JSON kept in $WORK
     local name="$1"; shift
     echo "== probe: $name ($(date +%T))"
-    timeout 270 "$PY" -c 'from registry.cli.app import main; main()' probe "$CHECKPOINT" \
+    timeout 180 "$PY" -c 'from registry.cli.app import main; main()' probe "$CHECKPOINT" \
         --device "$DEVICE" --dtype "$( [ "$DEVICE" = cuda ] && echo bfloat16 || echo float32 )" \
         --batch 1 --prompt-tokens "$PROMPT_TOKENS" --new-tokens "$NEW_TOKENS" \
-        --warmup 3 --runs 5 --no-record --json "$@" > "$WORK/$name.json"
+        --warmup 2 --runs 3 --no-record --json "$@" > "$WORK/$name.json"
 }
 probe eager
 probe fast --fast
@@ -82,11 +87,12 @@ TARGET = 0.50
 rows = {name: json.loads((work / f"{name}.json").read_text()) for name in ("eager", "fast")}
 first = rows["eager"]
 print(f"{first['device_name']} x{first['device_count']}, torch {first['torch_version']}, "
-      f"transformers {first['transformers_version']}, CUDA {first['cuda_version']}")
+      f"transformers {first['transformers_version']}, CUDA {first['cuda_version']}, "
+      f"{first['platform']}")
 print(f"model: {first['checkpoint']} ({first['total_params']:,} parameters, {first['dtype']}), "
       f"batch {first['batch']}, prompt {first['prompt_tokens']}, new {first['new_tokens']}")
 header = ("path", "decode tok/s", "ceiling tok/s", "MBU", "TPOT ms", "p99 ms", "TTFT ms",
-          "prefill tok/s", "MFU", "peak GB", "load s")
+          "prefill tok/s", "MFU", "peak GB", "predicted GB", "load s")
 print(" | ".join(header))
 print(" | ".join("---" for _ in header))
 for name, run in rows.items():
@@ -97,7 +103,10 @@ for name, run in rows.items():
         name, f"{run['decode_tokens_per_s']:.1f}", "n/a" if ceiling is None else f"{ceiling:.1f}",
         pct(run["mbu"]), f"{run['tpot_s'] * 1e3:.2f}", f"{run['token_latency_p99_s'] * 1e3:.2f}",
         f"{run['ttft_s'] * 1e3:.1f}", f"{run['prefill_tokens_per_s']:.0f}", pct(run["mfu"]),
-        f"{run['peak_memory_bytes'] / 1e9:.2f}", f"{run['load_s']:.1f}",
+        f"{run['peak_memory_bytes'] / 1e9:.2f}",
+        "n/a" if run.get("predicted_weights_bytes") is None else
+        f"{(run['predicted_weights_bytes'] + run['predicted_kv_cache_bytes']) / 1e9:.2f}",
+        f"{run['load_s']:.1f}",
     ]))
     if run.get("roofline_note"):
         print(f"  note ({name}): {run['roofline_note']}")

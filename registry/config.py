@@ -12,9 +12,12 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The project checkout (for the default seeds and data folder when run from a clone).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+from registry.resources import CHECKOUT
+
+# From a checkout the seeds and the data folder default to the repository's; an installed wheel
+# defaults to ./seeds and ./var in the working directory.
+HOME = CHECKOUT or Path()
+DEFAULT_DATA_DIR = HOME / "var"
 
 
 class Settings(BaseSettings):
@@ -33,7 +36,7 @@ class Settings(BaseSettings):
             "For PostgreSQL: postgresql+psycopg://user@host:5432/dbname."
         ),
     )
-    seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds", description="The seed tree.")
+    seeds_dir: Path = Field(default=HOME / "seeds", description="The seed tree.")
     write_token: str | None = Field(
         default=None, description="Bearer token that authorises HTTP writes; unset refuses them."
     )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+
+from pydantic import ValidationError
+
 
 class RegistryError(Exception):
     """Base class of the registry's own errors."""
@@ -35,3 +40,22 @@ class SeedError(RegistryError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the seeds")
         self.problems = problems
+
+
+def validation_messages(
+    error: ValidationError, *, name: Callable[[str], str] = str, fields: Iterable[str] = ()
+) -> list[str]:
+    """One line per problem: the field (as ``name`` spells it for this face: a query parameter, a
+    form field, ``--an-option``), what was expected, and the value found. A problem of the whole
+    input names its ``fields`` in its message, spelt the same way."""
+    spelt = re.compile(r"\b(" + "|".join(map(re.escape, fields)) + r")\b") if fields else None
+    lines = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"])
+        message = problem["msg"].removeprefix("Value error, ")
+        if spelt is not None and not where:
+            message = spelt.sub(lambda match: name(match.group(1)), message)
+        quoted = where and problem["type"] != "missing" and "got " not in message
+        found = f" (got {problem['input']!r})" if quoted else ""
+        lines.append(f"{name(where) + ': ' if where else ''}{message}{found}")
+    return lines

@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         exclude=UNCACHED,
         in_process=app.state.engine.dialect.name == "sqlite",
     )
-    app.add_middleware(BodyLimit)
+    body_limits = calc.BODY_LIMITS | probe_runs.BODY_LIMITS | web.BODY_LIMITS
+    app.add_middleware(BodyLimit, limits=body_limits)
     app.add_middleware(SecurityHeaders)  # outermost: 413s and 503s get the headers too
     for router in (models.router, families.router, compare.router, calc.router):
         app.include_router(router)

@@ -12,7 +12,7 @@ from registry.http.responses import json_response
 from registry.models import ModelPublic, ModelsPublic
 from registry.services import exports, views
 from registry.store import queries
-from registry.store.filters import MAX_LIMIT, ModelFilters
+from registry.store.filters import ModelFilters
 
 router = APIRouter(prefix="/api/v1", tags=["models"], responses=ERRORS)
 Filters = Annotated[ModelFilters, Query()]
@@ -35,13 +35,7 @@ def _all_matching(session: SessionDep, filters: ModelFilters) -> list[ModelPubli
     """Every matching model for an export (limit and offset apply only when given)."""
     if {"limit", "offset"} & filters.model_fields_set:
         return queries.list_models(session, filters=filters)[0]
-    rows: list[ModelPublic] = []
-    while True:
-        page = filters.model_copy(update={"limit": MAX_LIMIT, "offset": len(rows)})
-        data, count = queries.list_models(session, filters=page)
-        rows += data
-        if len(rows) >= count or not data:
-            return rows
+    return queries.matching_models(session, filters=filters)
 
 
 @router.get("/models.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})

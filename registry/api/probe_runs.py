@@ -2,9 +2,9 @@
 
 Writes need ``Authorization: Bearer <REGISTRY_WRITE_TOKEN>``: 401 without a bearer token, 403
 with a wrong one (compared in constant time) and 403 for every write when the server has no
-token set. Bodies over ``MAX_BODY_BYTES`` get 413; each client address may write
-``RATE_CAPACITY`` runs at once and one more every ``60 / RATE_PER_MINUTE`` seconds (429 with
-Retry-After beyond that; in-process, per worker).
+token set. Bodies over ``MAX_BODY_BYTES`` get 413 (``BODY_LIMITS``, enforced by ``BodyLimit``);
+each client address may write ``RATE_CAPACITY`` runs at once and one more every
+``60 / RATE_PER_MINUTE`` seconds (429 with Retry-After beyond that; in-process, per worker).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from registry.probe import store
 
 router = APIRouter(prefix="/api/v1", tags=["probe-runs"], responses=ERRORS)
 MAX_BODY_BYTES = 64 * 1024
+BODY_LIMITS = {f"{router.prefix}/probe-runs": MAX_BODY_BYTES}
 RATE_CAPACITY = 10
 RATE_PER_MINUTE = 10
 MAX_LIMIT = 500
@@ -72,21 +73,9 @@ def require_write_token(request: Request) -> None:
 
 
 async def probe_run_body(request: Request) -> ProbeRunCreate:
-    """The request body as a ``ProbeRunCreate``, read up to ``MAX_BODY_BYTES`` (413 beyond)."""
-    too_large = HTTPException(
-        413,
-        f"a probe run must be at most {MAX_BODY_BYTES} bytes of JSON",
-    )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise too_large
+    """The request body as a ``ProbeRunCreate`` (bounded to ``MAX_BODY_BYTES`` by ``BodyLimit``)."""
     try:
-        return ProbeRunCreate.model_validate_json(bytes(body))
+        return ProbeRunCreate.model_validate_json(await request.body())
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
 

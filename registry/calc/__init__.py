@@ -1,7 +1,8 @@
 """The scaling-law calculator: pure science, numbers and dataclasses in, numbers out.
 
 No database, web or HTTP imports here (a test checks this); the CLI, API and pages call these
-functions. Formulas, constants and their sources: DOMAIN.md sections 2-8 and docs/CALCULATOR.md.
+functions. Formulas, constants and their sources: docs/SCIENCE.md sections 2-8 and
+docs/CALCULATOR.md.
 """
 
 from registry.calc.architecture import (

@@ -1,4 +1,4 @@
-"""Transformer architectures and their parameter counts (DOMAIN.md section 7).
+"""Transformer architectures and their parameter counts (docs/SCIENCE.md section 7).
 
 Llama-style decoder, h = hidden_size, I = ffn_size, L = layers, n_h / n_kv heads,
 d = head_dim, V = vocab:
@@ -240,7 +240,7 @@ def count_params(arch: Architecture, *, include_mtp: bool = False) -> ParamCount
 def kv_cache_bytes_per_token(arch: Architecture, *, bytes_per_value: float = 2.0) -> float:
     """KV-cache bytes one token occupies: 2 L n_kv d bytes; MLA caches L (d_c + d_rope) bytes.
 
-    DOMAIN.md section 8; MLA per DeepSeek-V2 (arXiv:2405.04434) Table 1. MTP layers excluded.
+    docs/SCIENCE.md section 8; MLA per DeepSeek-V2 (arXiv:2405.04434) Table 1. MTP layers excluded.
     """
     if arch.is_mla:
         per_layer = (arch.kv_lora_rank or 0) + (arch.qk_rope_head_dim or 0)

@@ -1,4 +1,4 @@
-"""Training and inference compute (DOMAIN.md section 2).
+"""Training and inference compute (docs/SCIENCE.md section 2).
 
 C = 6 N D for training (Kaplan et al. 2020, arXiv:2001.08361, Table 1: 2N forward plus 4N backward
 per token); about 2 N_active per generated or read token at inference, plus Kaplan's attention term

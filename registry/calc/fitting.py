@@ -1,4 +1,4 @@
-"""Fitting your own scaling law (DOMAIN.md section 6).
+"""Fitting your own scaling law (docs/SCIENCE.md section 6).
 
 Hoffmann et al. 2022 (arXiv:2203.15556) App. D.2 as replicated by Besiroglu et al. 2024
 (arXiv:2404.10102): minimise the summed Huber loss (delta = 1e-3) of log-loss residuals with
@@ -245,5 +245,5 @@ def fit_law(
 
 
 def tokens_from_flops(*, params: Any, flops: Any) -> Array:
-    """Training tokens D = C/(6N) of runs given by compute (DOMAIN.md section 2)."""
+    """Training tokens D = C/(6N) of runs given by compute (docs/SCIENCE.md section 2)."""
     return np.asarray(flops, dtype=np.float64) / (6.0 * np.asarray(params, dtype=np.float64))

@@ -1,4 +1,4 @@
-"""Reading a Hugging Face ``config.json`` into an ``Architecture`` (DOMAIN.md section 7).
+"""Reading a Hugging Face ``config.json`` into an ``Architecture`` (docs/SCIENCE.md section 7).
 
 Field names differ by family: Mixtral (``num_local_experts``), Qwen-MoE (``num_experts``,
 ``moe_intermediate_size``, ``shared_expert_intermediate_size``, ``decoder_sparse_step``,

@@ -1,7 +1,7 @@
 """The inference-optimal point (Sardana et al. 2024, "Beyond Chinchilla-Optimal", arXiv:2401.00448).
 
 Given a loss target l and a lifetime inference demand of D_inf tokens, minimise 6 N D + 2 N D_inf
-subject to L(N, D) = l. The Lagrange conditions leave one equation in D (DOMAIN.md section 5):
+subject to L(N, D) = l. The Lagrange conditions leave one equation in D (docs/SCIENCE.md section 5):
 
     (B + beta B/alpha) D^-beta + (D_inf beta B/(3 alpha)) D^(-beta-1) + E - l = 0,
 
@@ -79,7 +79,7 @@ class CostModel:
         return self.price_per_flop(phase="training") / self.training_utilisation
 
     def effective_inference_tokens(self) -> float:
-        """D_inf_eff = c_inf (T_in/U_in + T_out/U_out) / (c_tr/U_tr) (DOMAIN.md section 5).
+        """D_inf_eff = c_inf (T_in/U_in + T_out/U_out) / (c_tr/U_tr) (docs/SCIENCE.md section 5).
 
         Serving costs as much as 2 N D_inf_eff FLOPs of training would, so minimising dollars is
         minimising 6 N D + 2 N D_inf_eff.

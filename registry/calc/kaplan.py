@@ -1,7 +1,7 @@
 """Kaplan et al. 2020 scaling laws ("Scaling Laws for Neural Language Models", arXiv:2001.08361).
 
 N counts non-embedding parameters, D tokens, C_min compute in PF-days; loss in nats per token
-(DOMAIN.md section 3). These are pure power laws without a floor, fitted on WebText2; use them
+(docs/SCIENCE.md section 3). These are pure power laws without a floor, fitted on WebText2; use them
 to reproduce Kaplan's figures, not to place modern models (use the Chinchilla form for that).
 """
 

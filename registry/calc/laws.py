@@ -2,8 +2,8 @@
 
 The parametric form is L(N, D) = E + A/N^alpha + B/D^beta (Hoffmann et al. 2022, arXiv:2203.15556,
 Approach 3, eq. 2), with N counting all parameters (embeddings included) and L in nats per token.
-The named sets and their sources are DOMAIN.md section 3. Approach 1 is an allocation rule only
-(N_opt and D_opt proportional to C^0.5): it predicts no loss.
+The named sets and their sources are docs/SCIENCE.md section 3. Approach 1 is an allocation rule
+only (N_opt and D_opt proportional to C^0.5): it predicts no loss.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from registry.calc.errors import BelowFloorError, CalcError, UnknownFitError
 
 FloatOrArray = float | npt.NDArray[np.float64]
 
-DEFAULT_FIT = "epoch2024"  # DOMAIN.md section 3: the set that reproduces ~20 tokens/param
+DEFAULT_FIT = "epoch2024"  # docs/SCIENCE.md section 3: the set that reproduces ~20 tokens/param
 
 # Hoffmann et al. 2022, Table 3 (Approach 1 rows): (params, training FLOPs, training tokens).
 HOFFMANN_TABLE3_APPROACH1: tuple[tuple[float, float, float], ...] = (
@@ -70,12 +70,12 @@ class ChinchillaFit:
 
     @property
     def a(self) -> float:
-        """Allocation exponent of N_opt in C: beta/(alpha+beta) (DOMAIN.md section 4)."""
+        """Allocation exponent of N_opt in C: beta/(alpha+beta) (docs/SCIENCE.md section 4)."""
         return self.beta / (self.alpha + self.beta)
 
     @property
     def b(self) -> float:
-        """Allocation exponent of D_opt in C: alpha/(alpha+beta) (DOMAIN.md section 4)."""
+        """Allocation exponent of D_opt in C: alpha/(alpha+beta) (docs/SCIENCE.md section 4)."""
         return self.alpha / (self.alpha + self.beta)
 
     @property
@@ -173,7 +173,7 @@ BUILTIN_FITS: dict[str, Law] = {
 
 
 # What each built-in set is, in a phrase and a sentence, for the pages where a fit is chosen
-# (DOMAIN.md section 3 gives the coefficients' sources).
+# (docs/SCIENCE.md section 3 gives the coefficients' sources).
 FIT_TITLES: dict[str, str] = {
     "epoch2024": "Epoch's 2024 refit of Chinchilla",
     "hoffmann2022": "Chinchilla's published fit (rounded)",

@@ -1,4 +1,4 @@
-"""Memory and speed limits (DOMAIN.md section 8).
+"""Memory and speed limits (docs/SCIENCE.md section 8).
 
 Weights take total params x bytes per param (MoE keeps every expert resident); the KV cache takes
 ``kv_cache_bytes_per_token`` per token of context per sequence. Decoding at small batch is bound by
@@ -20,7 +20,7 @@ from registry.calc.architecture import (
 from registry.calc.compute import INFERENCE_FLOPS_PER_PARAM_TOKEN, attention_flops_per_token
 from registry.calc.errors import CalcError, require_positive
 
-# Bytes per stored value (DOMAIN.md section 8).
+# Bytes per stored value (docs/SCIENCE.md section 8).
 BYTES_PER_DTYPE: dict[str, float] = {
     "fp32": 4.0,
     "float32": 4.0,
@@ -34,7 +34,7 @@ BYTES_PER_DTYPE: dict[str, float] = {
     "fp4": 0.5,
 }
 
-# Peak figures in decimal units, dense bf16 (DOMAIN.md section 8, from the vendors' data sheets).
+# Peak figures in decimal units, dense bf16 (docs/SCIENCE.md §8, from the vendors' data sheets).
 GPU_PEAKS: dict[str, dict[str, float]] = {
     "h100": {"bandwidth_bytes_per_s": 3.35e12, "peak_flops_per_s": 989e12},  # H100 SXM
     "h200": {"bandwidth_bytes_per_s": 4.8e12, "peak_flops_per_s": 989e12},

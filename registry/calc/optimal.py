@@ -1,4 +1,4 @@
-"""The compute-optimal point (DOMAIN.md section 4).
+"""The compute-optimal point (docs/SCIENCE.md section 4).
 
 Minimising L(N, D) subject to 6ND = C gives N_opt = G (C/6)^a and D_opt = G^-1 (C/6)^b with
 G = (alpha A/(beta B))^(1/(alpha+beta)), a = beta/(alpha+beta), b = alpha/(alpha+beta)

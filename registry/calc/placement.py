@@ -1,4 +1,4 @@
-"""Placing a model against a scaling law (DOMAIN.md section 4), one model or a whole table.
+"""Placing a model against a scaling law (docs/SCIENCE.md section 4), one model or a whole table.
 
 From (N, D): C = 6ND, the predicted loss L(N, D), the compute-optimal (N_opt, D_opt) at the same C,
 the overtrain factor (D/N)/(D_opt/N_opt), the loss given up against that optimum, the compute a

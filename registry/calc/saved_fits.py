@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.calc.errors import CalcError
-from registry.calc.laws import BUILTIN_FITS, ChinchillaFit, Law, fit_from_dict, get_fit
+from registry.calc.laws import BUILTIN_FITS, ChinchillaFit, fit_from_dict
 
 
 def load_saved_fits(path: Path) -> dict[str, ChinchillaFit]:
@@ -37,10 +37,3 @@ def save_fit(path: Path, law: ChinchillaFit, extra: Mapping[str, Any] | None = N
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(stored, indent=2) + "\n", encoding="utf-8")
     return path
-
-
-def resolve_saved_fit(name: str | None, *, path: Path) -> Law:
-    """``--fit NAME``: a built-in set, else a fit saved in ``path`` (read only when needed)."""
-    if name is None or name in BUILTIN_FITS:
-        return get_fit(name)
-    return get_fit(name, saved=load_saved_fits(path))

@@ -1,319 +1,213 @@
-"""``registry calc ...`` and ``registry fit``: thin commands over ``registry.calc``.
+"""``registry calc ...`` and ``registry fit``: options built from the calculator's input models.
 
-Every command prints JSON with ``--json`` (machine-readable, no markup) and a readable table
-otherwise. Bad input prints one line to stderr and exits with status 2, never a traceback.
+Each command's options are the fields of its input model (``registry.services.calc_inputs``) with
+dashes (``--inference-tokens``), so names, help, limits and errors are those of the API and the
+pages; values take the forms people write (``--tokens 15T``). ``--json`` prints the API's JSON;
+otherwise a table of labelled values with units (``registry.services.calc_display``).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
-import math
-import sys
 from collections.abc import Callable, Mapping
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from registry import calc
+from registry.calc import Architecture, CalcError, ConfigError, architecture_from_hf_config
 from registry.calc.saved_fits import save_fit
+from registry.cli.errors import option_name, reports_errors
 from registry.config import get_settings
-from registry.services.calculator import (
-    Runs,
-    cost_model,
-    fit_report,
-    memory_report,
-    resolve_fit,
-    runs_from_frame,
+from registry.numbers import humanize_count
+from registry.services import calculator
+from registry.services.calc_display import result_rows
+from registry.services.calc_inputs import (
+    COST_FIELDS,
+    CalcInput,
+    FitInput,
+    InferenceOptimalInput,
+    MemoryInput,
+    OptimalInput,
+    ParamsInput,
+    PlaceInput,
 )
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 calc_app = typer.Typer(
     name="calc", help="Scaling-law calculator: where a model stands.", no_args_is_help=True
 )
-
-FitOption = Annotated[
-    str | None,
-    typer.Option(
-        "--fit",
-        help="Coefficient set (default epoch2024) or a fit saved with `registry fit --save`.",
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+JSON_OPTION = inspect.Parameter(
+    "as_json",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=False,
+    annotation=Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")],
+)
+COST_PANEL = "Cost form (Sardana et al. 2024): all or none"
 
 
-def _fail(message: str) -> typer.Exit:
-    """Print ``message`` as one line on stderr; the caller raises the returned Exit(2)."""
-    print(f"error: {message}", file=sys.stderr)
-    return typer.Exit(code=2)
+def _options(model: type[CalcInput]) -> list[inspect.Parameter]:
+    """One typer option per field of ``model``; values stay text until the model parses them."""
+    options = []
+    for name, field in model.model_fields.items():
+        default = None if field.is_required() else field.default
+        shown = "" if default in (None, False) else f" [default: {default}]"
+        option = typer.Option(
+            option_name(name),
+            help=f"{field.description or ''}{shown}",
+            show_default=False,
+            rich_help_panel=COST_PANEL if name in COST_FIELDS else None,
+        )
+        annotation = (
+            Annotated[bool, option] if field.annotation is bool else Annotated[str | None, option]
+        )
+        options.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default if field.annotation is bool else None,
+                annotation=annotation,
+            )
+        )
+    return options
 
 
-def _handles_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn calculator and file errors into a one-line message and exit status 2."""
+def tool(
+    app: typer.Typer,
+    name: str,
+    model: type[CalcInput],
+    answer: Callable[..., Mapping[str, Any]],
+    *,
+    arguments: tuple[inspect.Parameter, ...] = (),
+    title: Callable[..., str],
+) -> None:
+    """Register ``name`` on ``app``: parse the options into ``model``, answer, print."""
 
-    @wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except (calc.CalcError, OSError, json.JSONDecodeError) as error:
-            raise _fail(str(error)) from None
+    def command(**given: Any) -> None:
+        as_json = given.pop("as_json")
+        extra = {parameter.name: given.pop(parameter.name) for parameter in arguments}
+        inputs = model(**{key: value for key, value in given.items() if value is not None})
+        emit(answer(inputs, **extra), as_json=as_json, title=title(inputs, **extra))
 
-    return wrapper
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready copy of ``value``: NaN becomes null, numpy scalars become Python numbers."""
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    parameters = [*arguments, *_options(model), JSON_OPTION]
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    command.__doc__ = model.__doc__
+    app.command(name)(reports_errors(command))
 
 
-def _format(value: Any) -> str:
-    """A number as people read it (3 significant figures for large and small values)."""
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) >= 1e5 or 0 < abs(value) < 1e-3 else f"{value:.4f}"
-    return "-" if value is None else str(value)
-
-
-def _emit(data: Mapping[str, Any], *, as_json: bool, title: str) -> None:
-    """Print ``data`` as JSON or as a two-column table (nested mappings flattened with dots)."""
-    clean = _plain(data)
+def emit(data: Mapping[str, Any], *, as_json: bool, title: str) -> None:
+    """Print ``data`` as the API's JSON, or as a table of labelled values with units."""
     if as_json:
-        print(json.dumps(clean, indent=2))
+        print(json.dumps(data, indent=2))
         return
     table = Table(title=title, show_header=False)
-    for key, value in _flatten(clean):
-        table.add_row(key, _format(value))
+    for label, value in result_rows(data):
+        table.add_row(label, value)
     Console().print(table)
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """(dotted key, value) pairs of a nested mapping."""
-    rows: list[tuple[str, Any]] = []
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            rows += _flatten(value, f"{prefix}{key}.")
-        else:
-            rows.append((f"{prefix}{key}", value))
-    return rows
-
-
-@calc_app.command("optimal")
-@_handles_errors
-def optimal(
-    flops: Annotated[float, typer.Option("--flops", help="Training budget C in FLOPs.")],
-    fit: FitOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Compute-optimal params and tokens for a training budget (Hoffmann et al. 2022)."""
-    point = calc.compute_optimal(flops=flops, fit=resolve_fit(fit))
-    _emit(point.as_dict(), as_json=as_json, title=f"Compute-optimal at {flops:.3g} FLOPs")
-
-
-@calc_app.command("place")
-@_handles_errors
-def place(
-    params: Annotated[float, typer.Option("--params", help="Total parameters N.")],
-    tokens: Annotated[float, typer.Option("--tokens", help="Training tokens D.")],
-    active_params: Annotated[
-        float | None, typer.Option("--active-params", help="Active parameters per token (MoE).")
-    ] = None,
-    fit: FitOption = None,
-    inference_tokens: Annotated[
-        float | None,
-        typer.Option("--inference-tokens", help="Lifetime inference demand in tokens."),
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Where a trained model stands: loss, optimum at its compute, overtraining, break-even."""
-    placed = calc.place(
-        params=params,
-        tokens=tokens,
-        active_params=active_params,
-        fit=resolve_fit(fit),
-        inference_tokens=inference_tokens,
-    )
-    _emit(placed.as_dict(), as_json=as_json, title=f"{params:.3g} params on {tokens:.3g} tokens")
-
-
-CostFloat = Annotated[float | None, typer.Option(rich_help_panel="Cost form (Sardana et al. 2024)")]
-
-
-@calc_app.command("inference-optimal")
-@_handles_errors
-def inference_optimal(
-    inference_tokens: Annotated[
-        float | None,
-        typer.Option("--inference-tokens", help="Lifetime inference demand in tokens."),
-    ] = None,
-    loss: Annotated[float | None, typer.Option("--loss", help="Target loss (nats/token).")] = None,
-    params: Annotated[
-        float | None, typer.Option("--params", help="Reach this model's loss")
-    ] = None,
-    tokens: Annotated[
-        float | None, typer.Option("--tokens", help="... trained on D tokens.")
-    ] = None,
-    fit: FitOption = None,
-    training_price: CostFloat = None,
-    training_peak_flops: CostFloat = None,
-    training_mfu: CostFloat = None,
-    inference_price: CostFloat = None,
-    inference_peak_flops: CostFloat = None,
-    input_mfu: CostFloat = None,
-    output_mfu: CostFloat = None,
-    input_tokens: CostFloat = None,
-    output_tokens: CostFloat = None,
-    requests: CostFloat = None,
-    as_json: JsonOption = False,
-) -> None:
-    """The (N, D) with the least lifetime compute at a loss (Sardana et al. 2024).
-
-    Cost form: $ per GPU-hour, peak FLOP/s and MFU (0-1) for training and inference (input and
-    output tokens apart), tokens per request and lifetime requests; it minimises dollars.
-    """
-    cost = cost_model(option_name=lambda key: "--" + key.replace("_", "-"), options={
-        "training_price": training_price, "training_peak_flops": training_peak_flops,
-        "training_mfu": training_mfu, "inference_price": inference_price,
-        "inference_peak_flops": inference_peak_flops, "input_mfu": input_mfu,
-        "output_mfu": output_mfu, "input_tokens": input_tokens, "output_tokens": output_tokens,
-        "requests": requests,
-    })  # fmt: skip
-    if cost is None and inference_tokens is None:
-        raise calc.CalcError("give --inference-tokens, or the cost form's options")
-    best = calc.inference_optimal(
-        inference_tokens=inference_tokens or 0.0, loss=loss, params=params, tokens=tokens,
-        fit=resolve_fit(fit), cost=cost,
-    )  # fmt: skip
-    _emit(best.as_dict(), as_json=as_json, title="Inference-optimal model")
-
-
-def _read_config(path: Path) -> calc.Architecture:
-    """The architecture of a config.json file."""
+def read_config(path: Path) -> Any:
+    """A config.json file's mapping; errors name the file."""
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise calc.ConfigError(f"{path}: not JSON ({error.msg} at line {error.lineno})") from None
+        raise ConfigError(f"{path}: not JSON ({error.msg} at line {error.lineno})") from None
+
+
+def _architecture(inputs: MemoryInput, config: Path | None) -> Architecture:
+    """The architecture of ``config``, or of the registry model ``--model`` names."""
+    if config is not None:
+        try:
+            return architecture_from_hf_config(read_config(config))
+        except CalcError as error:
+            raise ConfigError(f"{config}: {error}") from None
+    if inputs.model is None:
+        raise CalcError("give a config.json, or --model with a registry model's slug")
+    from registry.services.knowledge import model_architecture
+    from registry.store.engine import check_connection, get_engine, session_scope
+
+    engine = get_engine()
+    check_connection(engine)
+    with session_scope(engine) as session:
+        return model_architecture(session, slug=inputs.model)
+
+
+def _params(inputs: ParamsInput, config: Path) -> Mapping[str, Any]:
     try:
-        return calc.architecture_from_hf_config(config)
-    except calc.CalcError as error:
-        raise calc.ConfigError(f"{path}: {error}") from None
+        return calculator.params(inputs, read_config(config))
+    except CalcError as error:
+        raise ConfigError(f"{config}: {error}") from None
 
 
-ConfigArgument = Annotated[Path, typer.Argument(help="A Hugging Face config.json.")]
-
-
-@calc_app.command("params")
-@_handles_errors
-def params_command(
-    config: ConfigArgument,
-    include_mtp: Annotated[
-        bool, typer.Option("--include-mtp", help="Count multi-token-prediction modules.")
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Total, active and embedding parameters of a config.json."""
-    counted = calc.count_params(_read_config(config), include_mtp=include_mtp)
-    _emit(counted.as_dict(), as_json=as_json, title=f"Parameters of {config}")
-
-
-@calc_app.command("memory")
-@_handles_errors
-def memory(
-    config: ConfigArgument,
-    context_tokens: Annotated[int, typer.Option("--context", help="Tokens per sequence.")] = 4096,
-    batch_size: Annotated[int, typer.Option("--batch", help="Sequences held at once.")] = 1,
-    dtype: Annotated[
-        str, typer.Option("--dtype", help="Weights dtype (bf16, fp8, int4...).")
-    ] = "bf16",
-    kv_dtype: Annotated[
-        str | None, typer.Option("--kv-dtype", help="KV dtype (default: --dtype).")
-    ] = None,
-    gpu: Annotated[str | None, typer.Option("--gpu", help="h100, h200 or a100 peaks.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Weights and KV-cache memory, FLOPs per token and the decode/prefill ceilings."""
-    result = memory_report(
-        _read_config(config),
-        context_tokens=context_tokens,
-        batch_size=batch_size,
-        dtype=dtype,
-        kv_dtype=kv_dtype,
-        gpu=gpu,
-    )
-    _emit(result, as_json=as_json, title=f"Memory of {config}")
-
-
-def _read_runs(
-    path: Path, *, params_col: str, tokens_col: str | None, flops_col: str | None, loss_col: str
-) -> Runs:
-    """(params, tokens, loss) arrays of a runs CSV; a missing column lists the file's columns."""
-    if (tokens_col is None) == (flops_col is None):
-        raise calc.CalcError("give exactly one of --tokens-col and --flops-col")
-    return runs_from_frame(
-        pd.read_csv(path),
-        params_col=params_col,
-        tokens_col=tokens_col,
-        flops_col=flops_col,
-        loss_col=loss_col,
-        origin=str(path),
-    )
-
-
-@_handles_errors
-def fit(
-    runs: Annotated[Path, typer.Argument(help="CSV of training runs.")],
-    params_col: Annotated[str, typer.Option("--params-col", help="Column of parameters N.")],
-    loss_col: Annotated[str, typer.Option("--loss-col", help="Column of final loss.")],
-    tokens_col: Annotated[
-        str | None, typer.Option("--tokens-col", help="Column of tokens D.")
-    ] = None,
-    flops_col: Annotated[
-        str | None, typer.Option("--flops-col", help="Column of training FLOPs (D = C/6N).")
-    ] = None,
-    exclude_top_loss: Annotated[
-        int, typer.Option("--exclude-top-loss", help="Drop the K highest-loss runs first.")
-    ] = 0,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples.")] = 0,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap random seed.")] = 0,
-    save: Annotated[str | None, typer.Option("--save", help="Save under this --fit name.")] = None,
-    predict_params: Annotated[
-        float | None,
-        typer.Option("--predict-params", help="Extrapolate the loss of a run of N params ..."),
-    ] = None,
-    predict_tokens: Annotated[
-        float | None, typer.Option("--predict-tokens", help="... trained on D tokens.")
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Fit L(N, D) = E + A/N^alpha + B/D^beta to runs (Hoffmann et al. 2022; Epoch 2024)."""
-    if (predict_params is None) != (predict_tokens is None):
-        raise calc.CalcError("give both --predict-params and --predict-tokens")
-    runs_data = _read_runs(
-        runs, params_col=params_col, tokens_col=tokens_col, flops_col=flops_col, loss_col=loss_col
-    )
-    output, result = fit_report(
-        runs_data,
-        exclude_top_loss=exclude_top_loss,
-        bootstrap=bootstrap,
-        seed=seed,
-        predict_params=predict_params,
-        predict_tokens=predict_tokens,
-    )
+def _fit(inputs: FitInput, runs: Path, save: str | None) -> Mapping[str, Any]:
+    table = calculator.runs_from_frame(pd.read_csv(runs), origin=str(runs), **inputs.columns())
+    output, result = calculator.fit(inputs, table)
     if save:
         law = result.as_fit(save, source=f"fitted to {runs}")
-        output["saved_to"] = str(
-            save_fit(get_settings().fits_path, law, {"runs_used": result.runs_used})
-        )
-    _emit(output, as_json=as_json, title=f"Fit to {runs}")
+        path = save_fit(get_settings().fits_path, law, {"runs_used": result.runs_used})
+        output["saved_to"] = str(path)
+    return output
+
+
+def _argument(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
+    return inspect.Parameter(
+        name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation
+    )
+
+
+CONFIG = Annotated[Path, typer.Argument(help="A Hugging Face config.json.")]
+tool(calc_app, "optimal", OptimalInput, calculator.optimal,
+     title=lambda i: f"Compute-optimal at {i.flops:.3g} FLOPs")  # fmt: skip
+tool(
+    calc_app,
+    "place",
+    PlaceInput,
+    calculator.place,
+    title=lambda i: f"{humanize_count(i.params)} on {humanize_count(i.tokens)} tokens",
+)
+tool(calc_app, "inference-optimal", InferenceOptimalInput, calculator.inference_optimal,
+     title=lambda i: "Inference-optimal model")  # fmt: skip
+tool(calc_app, "params", ParamsInput, _params, arguments=(_argument("config", CONFIG),),
+     title=lambda i, config: f"Parameters of {config}")  # fmt: skip
+tool(
+    calc_app,
+    "memory",
+    MemoryInput,
+    lambda inputs, config: calculator.memory(inputs, _architecture(inputs, config)),
+    arguments=(
+        _argument(
+            "config",
+            Annotated[
+                Path | None,
+                typer.Argument(help="A Hugging Face config.json (or give --model SLUG)."),
+            ],
+            None,
+        ),
+    ),
+    title=lambda i, config: f"Memory of {config or i.model}",
+)
+
+fit_app = typer.Typer()
+tool(
+    fit_app,
+    "fit",
+    FitInput,
+    _fit,
+    arguments=(
+        _argument("runs", Annotated[Path, typer.Argument(help="CSV of training runs.")]),
+        inspect.Parameter(
+            "save",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                str | None, typer.Option("--save", help="Save the fit under this --fit name.")
+            ],
+        ),
+    ),
+    title=lambda i, runs, save: f"Fit to {runs}",
+)
+fit = fit_app.registered_commands[0].callback

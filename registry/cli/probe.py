@@ -2,13 +2,12 @@
 
 Counting happens without loading; loading and measuring need the optional extra ``probe``. The
 run is written to the local database, or with ``--push URL --token TOKEN`` posted to a registry
-server. Errors print one line on stderr and exit with status 2, never a traceback.
+server. Errors print one line on stderr and exit with status 2 (``registry.cli.errors``).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from registry.errors import BadInput, RegistryError
+from registry.errors import BadInput
 from registry.models import ProbeRunCreate
 
 Progress = Callable[[str], None]
@@ -124,7 +123,9 @@ def _show(data: dict[str, Any]) -> None:
 
 
 def probe(
-    model_dir: Annotated[Path, typer.Argument(help="Hugging Face checkpoint directory.")],
+    model_dir: Annotated[
+        Path, typer.Argument(help="Hugging Face checkpoint directory or GGUF file.")
+    ],
     model: Annotated[str | None, typer.Option(help="Registry slug to compare with.")] = None,
     device: Annotated[str, typer.Option(help="auto, cuda or cpu.")] = "auto",
     dtype: Annotated[str, typer.Option(help="auto, bfloat16, float16 or float32.")] = "auto",
@@ -151,34 +152,63 @@ def probe(
     ] = None,
     record: Annotated[bool, typer.Option(help="Record the run (locally or with --push).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    count_only: Annotated[
+        bool,
+        typer.Option("--count-only", help="Count parameters without loading (no torch needed)."),
+    ] = False,
 ) -> None:
     """Count, load and measure the checkpoint in MODEL_DIR; record it beside the claims."""
-    from registry.probe.checkpoint import count_checkpoint
+    if count_only:
+        _count_only(model_dir, as_json=as_json)
+        return
+    from registry.probe.formats import count_path
     from registry.probe.runner import ProbeSettings, run_probe
 
-    try:
-        settings = ProbeSettings(
-            model_dir=model_dir,
-            model_slug=model,
-            device=device,
-            dtype=dtype,
-            batch=batch,
-            prompt_tokens=prompt_tokens,
-            new_tokens=new_tokens,
-            warmup=warmup,
-            runs=runs,
-            text=text,
-            fast_path=fast,
-        )
-        count_checkpoint(model_dir)  # a bad directory or architecture fails before anything else
-        _preflight(model=model, push=push, token=token, record=record)
-        with _progress_display() as progress:
-            run = run_probe(settings, progress=progress)
-        data = _save(run, push=push, token=token, record=record)
-    except RegistryError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        raise typer.Exit(code=2) from None
+    settings = ProbeSettings(
+        model_dir=model_dir,
+        model_slug=model,
+        device=device,
+        dtype=dtype,
+        batch=batch,
+        prompt_tokens=prompt_tokens,
+        new_tokens=new_tokens,
+        warmup=warmup,
+        runs=runs,
+        text=text,
+        fast_path=fast,
+    )
+    count_path(model_dir)  # a bad path or architecture fails before anything else
+    _preflight(model=model, push=push, token=token, record=record)
+    with _progress_display() as progress:
+        run = run_probe(settings, progress=progress)
+    data = _save(run, push=push, token=token, record=record)
     if as_json:
         print(json.dumps(data, indent=2))
     else:
         _show(data)
+
+
+def _count_only(path: Path, *, as_json: bool) -> None:
+    """``--count-only``: the logical counts of a directory or GGUF file, nothing loaded."""
+    from registry.probe.formats import count_report
+
+    data = count_report(path)
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    table = Table(
+        title=f"{data['path']} ({data['format']}, {data['model_type']})", show_header=False
+    )
+    for key in ("total_params", "active_params", "weights_bytes", "quantized_params"):
+        if data[key] is not None:
+            table.add_row(key, f"{data[key]:,}")
+    for key in ("bits_per_weight", "quant_method", "quant_bits", "group_size"):
+        if data[key] is not None:
+            table.add_row(key, str(data[key]))
+    for part, count in data["components"].items():
+        if count:
+            table.add_row(f"  {part}", f"{count:,}")
+    console = Console()
+    console.print(table)
+    for note in data["notes"]:
+        console.print(f"note: {note}", highlight=False)

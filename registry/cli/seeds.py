@@ -128,3 +128,22 @@ def diff(
             raise typer.Exit(1)
         old_records, new_records = tree_records(old_tree), tree_records(new_tree)
     typer.echo(markdown_report(compare(old_records, new_records), old_records, new_records))
+
+
+def schema(
+    check: Annotated[bool, typer.Option(help="Exit 1 if the committed file is stale.")] = False,
+) -> None:
+    """Write seeds/schema.json, the JSON Schema editors use to check seed files as you type."""
+    from registry.seeds.jsonschema import SCHEMA_FILE, render_seed_json_schema
+
+    target = get_settings().seeds_dir / SCHEMA_FILE
+    rendered = render_seed_json_schema()
+    if check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != rendered:
+            console.print(f"{target} is stale: run `registry schema`")
+            raise typer.Exit(1)
+        typer.echo(f"{target} is up to date")
+        return
+    target.write_text(rendered, encoding="utf-8")
+    typer.echo(f"wrote {target}")

@@ -7,6 +7,8 @@ with 413 before they are read, whether announced by Content-Length or streamed i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -47,19 +49,28 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuse request bodies larger than ``limit`` bytes with 413, reading no more than that."""
+    """Refuse request bodies larger than the path's limit with 413, reading no more than that.
 
-    def __init__(self, app: ASGIApp, *, limit: int = MAX_BODY_BYTES) -> None:
+    The one bounded body reader: ``limits`` maps exact paths to their own limit (a probe run,
+    a config.json, a runs table), every other path gets ``limit``. Handlers then read
+    ``await request.body()`` knowing it is bounded.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, limit: int = MAX_BODY_BYTES, limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.limits = dict(limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limits.get(scope["path"], self.default)
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _too_large(send, self.limit)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _too_large(send, limit)
                 return
         received = 0
 
@@ -68,14 +79,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, bounded, send)
         except _TooLarge:
-            await _too_large(send, self.limit)
+            await _too_large(send, limit)
 
 
 class _TooLarge(Exception):

@@ -1,4 +1,4 @@
-"""Closed sets of the knowledge base (docs/DOMAIN.md §1), stored as CHECK-constrained strings."""
+"""Closed sets of the knowledge base (docs/SCIENCE.md §1), stored as CHECK-constrained strings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-# --- closed sets (DOMAIN.md §1) -------------------------------------------------------------------
+# --- closed sets (docs/SCIENCE.md §1) ------------------------------------------------------
 
 
 class Access(StrEnum):
@@ -53,7 +53,7 @@ class Stage(StrEnum):
 
 
 class Relation(StrEnum):
-    """How a model was derived from its parent (DOMAIN.md §1, lineage)."""
+    """How a model was derived from its parent (docs/SCIENCE.md §1, lineage)."""
 
     INSTRUCTION_TUNED = "instruction-tuned"
     PREFERENCE_TUNED = "preference-tuned"

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-# --- probe runs (registry.probe: what a checkpoint measures, DOMAIN.md sections 7-8) -------------
+# --- probe runs (registry.probe: what a checkpoint measures, docs/SCIENCE.md §7-8) ----------
 
 
 class ProbeRunBase(SQLModel):
@@ -67,6 +67,13 @@ class ProbeRunBase(SQLModel):
     roofline_note: str | None = Field(default=None, sa_type=sa.Text)
     claims: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     notes: str | None = Field(default=None, sa_type=sa.Text)
+    # Probe 2 (migration 0003): the runtime, the quantization, and memory predicted beside measured.
+    runtime: str | None = Field(default=None, max_length=64)  # "transformers 5.1", "llama.cpp ..."
+    quantization: str | None = Field(default=None, max_length=64)  # "gptq 4-bit g128", "gguf Q4_K"
+    bits_per_weight: float | None = None  # stored bits per logical parameter
+    predicted_weights_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)
+    predicted_kv_cache_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)
+    kv_cache_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)  # measured
 
 
 class ProbeRun(ProbeRunBase, table=True):

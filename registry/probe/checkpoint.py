@@ -1,4 +1,4 @@
-"""Counting a checkpoint's parameters without loading it (DOMAIN.md section 7).
+"""Counting a checkpoint's parameters without loading it (docs/SCIENCE.md section 7).
 
 ``config.json`` gives the architecture; the safetensors headers (an 8-byte little-endian length,
 then a JSON table of every tensor's dtype and shape) give the exact tensors. Total parameters are
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.calc import Architecture, ConfigError, architecture_from_hf_config, count_params
+from registry.probe import components, quant
 from registry.probe.errors import CannotCount, CheckpointError
 
 HEADER_LIMIT_BYTES = 100 * 2**20  # safetensors caps its own header at 100 MB
@@ -43,6 +44,7 @@ DTYPE_BYTES = {
     "U16": 2,
     "F8_E4M3": 1,
     "F8_E5M2": 1,
+    "F8_E8M0": 1,
     "I8": 1,
     "U8": 1,
     "BOOL": 1,
@@ -56,6 +58,9 @@ class TensorInfo:
     name: str
     dtype: str
     shape: tuple[int, ...]
+    nbytes: int | None = None  # bytes stored (None: not read from a file)
+    file: Path | None = None
+    offset: int | None = None  # absolute byte offset of the data in ``file``
 
     @property
     def numel(self) -> int:
@@ -78,6 +83,21 @@ class ParamCensus:
     excluded_mtp: int = 0
     excluded_buffers: int = 0
     notes: list[str] = field(default_factory=list)
+    # What is stored, beside the logical counts (registry.probe.quant, registry.probe.components):
+    weights_bytes: int | None = None  # every tensor's bytes as stored on disk
+    counted_bytes: int | None = None  # bytes of the counted parameters (scales and zeros included)
+    quantization: dict[str, Any] | None = None  # method, bits, group size (None: not quantized)
+    quantized_params: int = 0  # logical parameters stored quantized
+    components: dict[str, int] = field(default_factory=dict)
+    format: str = "safetensors"  # "safetensors", "config" or "gguf"
+
+    @property
+    def bits_per_weight(self) -> float | None:
+        """Stored bits per counted parameter, scales, zero points and unquantized tensors
+        included (the figure llama.cpp calls BPW)."""
+        if not self.counted_bytes or not self.total:
+            return None
+        return 8 * self.counted_bytes / self.total
 
 
 def read_config(model_dir: Path) -> dict[str, Any]:
@@ -111,20 +131,64 @@ def safetensors_files(model_dir: Path) -> list[Path]:
 
 
 def read_header(path: Path) -> list[TensorInfo]:
-    """The tensors listed in the header of the safetensors file at ``path``."""
+    """The tensors listed in the header of the safetensors file at ``path``; a header whose
+    offsets disagree with its dtypes and shapes, or run past the end of the file, is refused."""
     try:
+        size = path.stat().st_size
         with path.open("rb") as handle:
             (length,) = struct.unpack("<Q", handle.read(8))
-            if length > HEADER_LIMIT_BYTES:
-                raise CheckpointError(f"{str(path)!r}: header length {length} is implausible")
+            if length > HEADER_LIMIT_BYTES or length > size - 8:
+                raise CheckpointError(
+                    f"{str(path)!r}: expected a safetensors header of at most "
+                    f"{min(HEADER_LIMIT_BYTES, max(size - 8, 0)):,} bytes, "
+                    f"found a length of {length:,}"
+                )
             header = json.loads(handle.read(length))
-    except (OSError, struct.error, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        if not isinstance(header, dict):
+            raise ValueError(f"the header holds {type(header).__name__}, expected an object")
+        tensors = [
+            _tensor_info(path, name, spec, data_start=8 + length)
+            for name, spec in header.items()
+            if name != "__metadata__"
+        ]
+    except (OSError, struct.error, ValueError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{str(path)!r} is not a readable safetensors file: {exc}") from None
-    return [
-        TensorInfo(name=name, dtype=str(spec["dtype"]), shape=tuple(spec["shape"]))
-        for name, spec in header.items()
-        if name != "__metadata__"
-    ]
+    for tensor in tensors:
+        end = (tensor.offset or 0) + (tensor.nbytes or 0)
+        if end > size:
+            raise CheckpointError(
+                f"{str(path)!r}: tensor {tensor.name!r} needs bytes up to {end:,}, "
+                f"but the file has {size:,}: it is truncated or its header lies about its sizes"
+            )
+    return tensors
+
+
+def _tensor_info(path: Path, name: str, spec: Any, *, data_start: int) -> TensorInfo:
+    """One header entry, checked: its data_offsets span exactly dtype x shape bytes."""
+    try:
+        dtype, shape = str(spec["dtype"]), tuple(int(d) for d in spec["shape"])
+        begin, end = (int(v) for v in spec["data_offsets"])
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError(
+            f"{str(path)!r}: tensor {name!r} is not a dtype, shape and data_offsets entry: {spec!r}"
+        ) from None
+    if min(shape, default=0) < 0 or begin < 0 or end < begin:
+        raise CheckpointError(f"{str(path)!r}: tensor {name!r} has a negative size: {spec!r}")
+    expected = math.prod(shape) * DTYPE_BYTES[dtype] if dtype in DTYPE_BYTES else None
+    if expected is not None and end - begin != expected:
+        raise CheckpointError(
+            f"{str(path)!r}: tensor {name!r} is {dtype} {list(shape)}, expected "
+            f"{expected:,} bytes, but its data_offsets span {end - begin:,}: "
+            "the header lies about its sizes"
+        )
+    return TensorInfo(
+        name=name,
+        dtype=dtype,
+        shape=shape,
+        nbytes=end - begin,
+        file=path,
+        offset=data_start + begin,
+    )
 
 
 def _is_mtp(name: str, layers: int) -> bool:
@@ -152,9 +216,13 @@ def _idle(routed: int, arch: Architecture) -> int:
 
 
 def _census_from_headers(
-    config: Mapping[str, Any], arch: Architecture | None, tensors: list[TensorInfo], files: int
+    config: Mapping[str, Any], arch: Architecture | None, stored: list[TensorInfo], files: int
 ) -> ParamCensus:
     layers = int(config.get("num_hidden_layers") or 0)
+    quantization = quant.quantization_of(config)
+    tensors, quantized, facts = stored, 0, {}
+    if quantization is not None:
+        tensors, _, quantized, facts = quant.logical_tensors(quantization, stored)
     kept, mtp, buffers = [], 0, 0
     for tensor in tensors:
         if tensor.name.endswith(BUFFER_SUFFIXES):
@@ -184,6 +252,12 @@ def _census_from_headers(
         formula = count_params(arch)
         idle = formula.total - formula.active
         notes.append("no tensor name holds '.experts.': the idle experts come from the config")
+    excluded = {t.name for t in stored if t.name.endswith(BUFFER_SUFFIXES)} | {
+        t.name for t in stored if layers and _is_mtp(t.name, layers)
+    }
+    quant_fields = quantization.as_dict() if quantization else None
+    if quant_fields is not None and facts.get("group_size") and not quant_fields["group_size"]:
+        quant_fields["group_size"] = facts["group_size"]
     return ParamCensus(
         total=total,
         active=total - idle,
@@ -192,11 +266,16 @@ def _census_from_headers(
         experts_per_token=arch.experts_per_token if arch else 0,
         source="safetensors",
         model_type=model_type,
-        checkpoint_dtype=_dominant_dtype(kept),
+        checkpoint_dtype=_dominant_dtype(stored),
         files=files,
         excluded_mtp=mtp,
         excluded_buffers=buffers,
         notes=notes + _cross_check(arch, total),
+        weights_bytes=sum(t.nbytes or 0 for t in stored),
+        counted_bytes=sum(t.nbytes or 0 for t in stored if t.name not in excluded),
+        quantization=quant_fields,
+        quantized_params=quantized,
+        components=components.split((t.name, t.numel) for t in kept),
     )
 
 
@@ -241,4 +320,5 @@ def count_checkpoint(model_dir: Path) -> ParamCensus:
         checkpoint_dtype=None,
         files=0,
         notes=["no safetensors files: counted from config.json with the calculator's formula"],
+        format="config",
     )

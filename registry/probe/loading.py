@@ -179,6 +179,11 @@ def load_model(
     with translating_oom(torch, dtype=dtype, doing=f"loading {str(model_dir)!r}"):
         try:
             model = cls.from_pretrained(model_dir, **kwargs)
+        except ImportError as exc:  # a quantization integration's package is missing
+            raise MissingExtra(
+                f"transformers cannot load {str(model_dir)!r} without a package it names: "
+                f"{_first_line(exc)}"
+            ) from None
         except (OSError, ValueError, KeyError) as exc:
             raise CheckpointError(
                 f"transformers cannot load {str(model_dir)!r}: {_first_line(exc)}"

@@ -1,4 +1,4 @@
-"""Timing generation and reading memory (DOMAIN.md section 8).
+"""Timing generation and reading memory (docs/SCIENCE.md section 8).
 
 Each run calls ``generate`` greedily for exactly ``new_tokens`` tokens (end-of-sequence ignored)
 with a streamer that stamps the time each step's tokens reach the host; transformers copies them

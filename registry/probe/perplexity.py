@@ -5,7 +5,7 @@ token is predicted). The first window scores its whole length; each later one ad
 ``stride`` and scores only the tokens the previous one did not, with the tokens before them as
 context, so every token is scored once (Hugging Face, "Perplexity of fixed-length models").
 Perplexity = exp(NLL / tokens); bits per byte = NLL / ln 2 / UTF-8 bytes, which compares
-across tokenizers (DOMAIN.md §8).
+across tokenizers (docs/SCIENCE.md §8).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Roofline on CUDA: how close decode and prefill come to the GPU's ceilings (DOMAIN.md §8).
+"""Roofline on CUDA: how close decode and prefill come to the GPU's ceilings (docs/SCIENCE.md §8).
 
 Decode at small batch is bound by memory bandwidth: each step reads the active weights and the
 KV cache, so tokens/s <= bandwidth / bytes per step x batch; MBU is the achieved share of that.

@@ -16,11 +16,13 @@ from typing import Any
 
 from registry.calc import Architecture, ConfigError, architecture_from_hf_config
 from registry.models import ARCH_INT_FIELDS, ProbeRunCreate
-from registry.probe import loading, measure
+from registry.probe import loading, measure, memory_check
 from registry.probe.checkpoint import ParamCensus, count_checkpoint, read_config
 from registry.probe.environment import describe, nvml_memory_used_bytes
-from registry.probe.errors import BadInput
+from registry.probe.errors import BadInput, MissingExtra
+from registry.probe.formats import kind_of, quant_label
 from registry.probe.perplexity import TextScore, score_text, window_for
+from registry.probe.quant import runtime_missing as quant_runtime_missing
 from registry.probe.roofline import Roofline, roofline
 
 Progress = Callable[[str], None]
@@ -139,8 +141,9 @@ def _load(
     device_map = "single"
     if device == "cuda":
         free = [torch.cuda.mem_get_info(i)[0] for i in range(torch.cuda.device_count())]
+        held = census.total * loading.BYTES_PER_DTYPE[dtype]
         device_map = loading.plan_device_map(
-            weights_bytes=census.total * loading.BYTES_PER_DTYPE[dtype],
+            weights_bytes=census.counted_bytes if census.quantization else held,
             free_bytes=free,
             dtype=dtype,
         )
@@ -171,14 +174,32 @@ def _measure(
     return serving, peak, source
 
 
+def require_runtime(census: ParamCensus) -> None:
+    """``MissingExtra`` naming the extra when a quantized checkpoint's runtime is absent."""
+    method = (census.quantization or {}).get("method")
+    missing = quant_runtime_missing(method) if method else None
+    if missing:
+        extra, modules = missing
+        raise MissingExtra(
+            f"loading a {method} checkpoint needs {', '.join(modules)}: "
+            f"pip install 'model-registry[probe,{extra}]' (counting works without it: "
+            "registry probe PATH --count-only)"
+        )
+
+
 def run_probe(settings: ProbeSettings, *, progress: Progress = lambda _: None) -> ProbeRunCreate:
     """Count, load and measure the checkpoint of ``settings`` (see the module docstring)."""
+    if kind_of(settings.model_dir) == "gguf":
+        from registry.probe.gguf_runtime import run_gguf_probe
+
+        return run_gguf_probe(settings, progress=progress)
     progress("counting parameters from config.json and the safetensors headers")
     census = count_checkpoint(settings.model_dir)
     config = read_config(settings.model_dir)
     arch, arch_fields = architecture_fields(config)
     text, text_name = read_text(settings.text)
     torch, transformers = loading.require_torch()
+    require_runtime(census)
     progress(f"loading {settings.model_dir.name}")
     loaded, dtype = _load(torch, transformers, settings, census, config)
     notes = list(census.notes)
@@ -188,6 +209,23 @@ def run_probe(settings: ProbeSettings, *, progress: Progress = lambda _: None) -
             f"the checkpoint {census.total}"
         )
     serving, peak, peak_source = _measure(torch, loaded, settings, dtype, progress)
+    progress("one more generation to read the KV cache size")
+    with loading.translating_oom(torch, dtype=dtype, doing="measuring the KV cache"):
+        prompt = measure.make_prompt(
+            torch, loaded.model, batch=settings.batch, prompt_tokens=settings.prompt_tokens
+        )
+        kv_bytes = memory_check.measure_kv_cache(
+            torch, loaded.model, prompt, new_tokens=settings.new_tokens, static=settings.fast_path
+        )
+    predicted = memory_check.predict(
+        arch,
+        dtype=dtype,
+        quantization=census.quantization,
+        batch=settings.batch,
+        prompt_tokens=settings.prompt_tokens,
+        new_tokens=settings.new_tokens,
+    )
+    notes.extend(n for n in [memory_check.note(predicted, kv_bytes)] if n)
     with loading.translating_oom(torch, dtype=dtype, doing="scoring the text"):
         text_score = _score(torch, loaded, text, config, progress)
     if text_score is None:
@@ -230,6 +268,12 @@ def run_probe(settings: ProbeSettings, *, progress: Progress = lambda _: None) -
         mfu=line.mfu,
         roofline_note=line.note,
         notes="; ".join(notes) or None,
+        runtime=f"transformers {transformers.__version__}",
+        quantization=quant_label(census),
+        bits_per_weight=census.bits_per_weight,
+        predicted_weights_bytes=predicted.weights_bytes if predicted else None,
+        predicted_kv_cache_bytes=predicted.kv_cache_bytes if predicted else None,
+        kv_cache_bytes=kv_bytes,
     )
 
 

@@ -1,4 +1,4 @@
-"""Serving metrics from token timestamps (DOMAIN.md section 8, vLLM's benchmark definitions).
+"""Serving metrics from token timestamps (docs/SCIENCE.md section 8, vLLM's benchmark definitions).
 
 One generation run records when it started and when each step's tokens appeared. TTFT is the
 first token's delay; TPOT the mean gap after the first; decode tokens/s counts every sequence's

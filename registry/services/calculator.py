@@ -1,14 +1,17 @@
-"""The calculator's answers as the CLI prints them and the API returns them: one function each.
+"""The calculator's answers: one function per tool, called by the API, the pages and the CLI.
 
-``registry calc`` and ``/api/v1/calc`` both call these, so the two speak the same names and JSON.
-Saved fits come from the settings' fits file.
+Each tool takes its input model (``registry.services.calc_inputs``) and returns the JSON-ready
+answer that ``/api/v1/calc/<tool>`` sends, ``/calculator/<tool>`` shows and ``registry calc <tool>
+--json`` prints. ``resolve_fit`` is the one lookup of a fit by name (built-in sets, then fits saved
+with ``registry fit --save`` in the settings' fits file). Formulas: docs/CALCULATOR.md.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,42 +20,122 @@ import pandas as pd
 
 from registry import calc
 from registry.calc.laws import Law
-from registry.calc.saved_fits import resolve_saved_fit
+from registry.calc.saved_fits import load_saved_fits
 from registry.config import get_settings
+from registry.services.calc_inputs import (
+    FitInput,
+    InferenceOptimalInput,
+    MemoryInput,
+    OptimalInput,
+    ParamsInput,
+    PlaceInput,
+)
 
 Runs = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
-# Cost-form options (Sardana et al. 2024, Section 3) -> CostModel fields.
-COST_OPTIONS = {
-    "training_price": "training_price_per_gpu_hour",
-    "training_peak_flops": "training_peak_flops_per_s",
-    "training_mfu": "training_utilisation",
-    "inference_price": "inference_price_per_gpu_hour",
-    "inference_peak_flops": "inference_peak_flops_per_s",
-    "input_mfu": "input_utilisation",
-    "output_mfu": "output_utilisation",
-    "input_tokens": "input_tokens_per_request",
-    "output_tokens": "output_tokens_per_request",
-    "requests": "requests",
-}
-
-
 def resolve_fit(name: str | None) -> Law:
     """A fit by name: built-in sets first, then fits saved with ``registry fit --save``."""
-    return resolve_saved_fit(name, path=get_settings().fits_path)
+    if name is None or name in calc.BUILTIN_FITS:
+        return calc.get_fit(name)
+    return calc.get_fit(name, saved=load_saved_fits(get_settings().fits_path))
 
 
-def cost_model(
-    options: Mapping[str, float | None], *, option_name: Callable[[str], str] = str
-) -> calc.CostModel | None:
-    """A cost model when any cost option is given; all of them are then required (named in the
-    error as ``option_name`` spells them: query parameters or ``--options``)."""
-    if all(value is None for value in options.values()):
-        return None
-    missing = [option_name(key) for key, value in options.items() if value is None]
-    if missing:
-        raise calc.CalcError(f"the cost form also needs {', '.join(missing)}")
-    return calc.CostModel(**{COST_OPTIONS[key]: value for key, value in options.items()})  # type: ignore[arg-type]
+def fit_choices() -> dict[str, str]:
+    """Every fit a user can pick, by name, with where its coefficients come from."""
+    saved = load_saved_fits(get_settings().fits_path)
+    return {name: law.source for name, law in (calc.BUILTIN_FITS | saved).items()}
+
+
+def json_ready(value: Any) -> Any:
+    """A result as plain JSON: numpy scalars become numbers; a non-finite number is refused.
+
+    A law driven outside the range where it gives finite numbers (a loss below its floor, an
+    overflowing budget) is the caller's input at fault, so it is a ``CalcError`` (422), not NaN.
+    """
+    if isinstance(value, Mapping):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise calc.CalcError("the inputs lie outside the range where the law gives finite numbers")
+    return value
+
+
+def optimal(inputs: OptimalInput) -> dict[str, Any]:
+    """The compute-optimal model for a training budget (Hoffmann et al. 2022)."""
+    point = calc.compute_optimal(flops=inputs.flops, fit=resolve_fit(inputs.fit))
+    return json_ready(point.as_dict())
+
+
+def place(inputs: PlaceInput) -> dict[str, Any]:
+    """Where a trained model stands: loss, optimum at its compute, overtraining, break-even."""
+    placed = calc.place(
+        params=inputs.params,
+        tokens=inputs.tokens,
+        active_params=inputs.active_params,
+        fit=resolve_fit(inputs.fit),
+        inference_tokens=inputs.inference_tokens,
+    )
+    return json_ready(placed.as_dict())
+
+
+def inference_optimal(inputs: InferenceOptimalInput) -> dict[str, Any]:
+    """The (N, D) with the least lifetime compute, or cost, at a loss (Sardana et al. 2024)."""
+    cost = inputs.cost_values()
+    best = calc.inference_optimal(
+        inference_tokens=inputs.inference_tokens or 0.0,
+        loss=inputs.loss,
+        params=inputs.params,
+        tokens=inputs.tokens,
+        fit=resolve_fit(inputs.fit),
+        cost=None if cost is None else calc.CostModel(**cost),
+    )
+    return json_ready(best.as_dict())
+
+
+def memory(inputs: MemoryInput, arch: calc.Architecture) -> dict[str, Any]:
+    """Weights and KV memory, FLOPs per token and, for a known GPU, the decode/prefill ceilings."""
+    report = memory_report(
+        arch,
+        context_tokens=inputs.context,
+        batch_size=inputs.batch,
+        dtype=inputs.dtype,
+        kv_dtype=inputs.kv_dtype,
+        gpu=inputs.gpu,
+    )
+    return json_ready(({"model": inputs.model} if inputs.model else {}) | report)
+
+
+def params(inputs: ParamsInput, config: Any) -> dict[str, Any]:
+    """Total, active and embedding parameters of a config.json mapping."""
+    if not isinstance(config, Mapping):
+        raise calc.ConfigError("expected a JSON object (a config.json)")
+    arch = calc.architecture_from_hf_config(config)
+    return json_ready(calc.count_params(arch, include_mtp=inputs.include_mtp).as_dict())
+
+
+def fit(inputs: FitInput, runs: Runs) -> tuple[dict[str, Any], calc.FitResult]:
+    """The fitted law's constants (and intervals), with an extrapolated loss when asked."""
+    params_, tokens, loss = runs
+    result = calc.fit_law(
+        params=params_,
+        tokens=tokens,
+        loss=loss,
+        exclude_top_loss=inputs.exclude_top_loss,
+        bootstrap=inputs.bootstrap,
+        seed=inputs.seed,
+    )
+    output = result.as_dict()
+    if inputs.predict_params is not None and inputs.predict_tokens is not None:
+        predicted = result.law.loss(params=inputs.predict_params, tokens=inputs.predict_tokens)
+        output["prediction"] = {
+            "params": inputs.predict_params,
+            "tokens": inputs.predict_tokens,
+            "loss": float(predicted),
+        }
+    return json_ready(output), result
 
 
 def memory_report(
@@ -142,34 +225,3 @@ def runs_from_json(data: bytes, **columns: Any) -> Runs:
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise calc.CalcError("the JSON must be an array of objects, one per run")
     return runs_from_frame(pd.DataFrame(rows), origin="the JSON", **columns)
-
-
-def fit_report(
-    runs: Runs,
-    *,
-    exclude_top_loss: int = 0,
-    bootstrap: int = 0,
-    seed: int = 0,
-    predict_params: float | None = None,
-    predict_tokens: float | None = None,
-) -> tuple[dict[str, Any], calc.FitResult]:
-    """The fitted law's constants (and intervals), with an extrapolated loss when asked."""
-    if (predict_params is None) != (predict_tokens is None):
-        raise calc.CalcError("give both predict_params and predict_tokens")
-    params, tokens, loss = runs
-    result = calc.fit_law(
-        params=params,
-        tokens=tokens,
-        loss=loss,
-        exclude_top_loss=exclude_top_loss,
-        bootstrap=bootstrap,
-        seed=seed,
-    )
-    output = result.as_dict()
-    if predict_params is not None and predict_tokens is not None:
-        output["prediction"] = {
-            "params": predict_params,
-            "tokens": predict_tokens,
-            "loss": float(result.law.loss(params=predict_params, tokens=predict_tokens)),
-        }
-    return output, result

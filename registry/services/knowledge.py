@@ -6,7 +6,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from sqlmodel import Session
+
 from registry.calc import Architecture
+from registry.errors import BadInput
+from registry.store.queries import models_by_slug
 
 ARCHITECTURE_FIELDS = tuple(field.name for field in dataclasses.fields(Architecture))
 
@@ -25,3 +29,12 @@ def architecture_of(values: Mapping[str, Any]) -> Architecture | None:
     if isinstance(layers, str):
         kwargs["mlp_only_layers"] = tuple(int(index) for index in layers.split(",") if index)
     return Architecture(**kwargs)
+
+
+def model_architecture(session: Session, *, slug: str) -> Architecture:
+    """The recorded architecture of a registry model; ``BadInput`` (422) when it has none."""
+    (found,) = models_by_slug(session, slugs=[slug])
+    arch = architecture_of(found.model_dump())
+    if arch is None:
+        raise BadInput(f"model: {slug!r} has no recorded architecture; try one with open weights")
+    return arch

@@ -16,7 +16,7 @@ from registry.store import queries
 from registry.store.filters import ModelFilters
 
 COMPARE_MIN, COMPARE_MAX = 2, 8
-RULE_OF_THUMB = 20.0  # tokens per parameter (Hoffmann et al. 2022; DOMAIN.md section 4)
+RULE_OF_THUMB = 20.0  # tokens per parameter (Hoffmann et al. 2022; docs/SCIENCE.md section 4)
 # Fields that are bookkeeping rather than properties to compare side by side.
 NOT_COMPARED = {"slug", "name", "sources", "notes"}
 
@@ -61,8 +61,8 @@ def placement_sentence(model: ModelPublic, placement: dict[str, Any] | None) -> 
     """'Trained on 15T tokens, 214 tokens per parameter: 11x Chinchilla's 20:1 rule, and …'.
 
     The rule of thumb (20 tokens per parameter, Hoffmann et al. 2022) comes first because people
-    quote it; the chosen fit's compute-optimal ratio at the model's compute (DOMAIN.md section 4)
-    follows, named as a person reads it (``calc.fit_title``).
+    quote it; the chosen fit's compute-optimal ratio at the model's compute (docs/SCIENCE.md
+    section 4) follows, named as a person reads it (``calc.fit_title``).
     """
     if placement is None or model.training_tokens is None:
         return None
@@ -143,8 +143,9 @@ def aligned_evaluations(
 ) -> list[dict[str, Any]]:
     """One row per (benchmark, shots) with each model's score or None, sorted by benchmark.
 
-    Scores are only comparable at the same number of shots (DOMAIN.md section 1), so MMLU 5-shot
-    and MMLU 0-shot are separate rows. Rows scored by most models come first within a benchmark.
+    Scores are only comparable at the same number of shots (docs/SCIENCE.md section 1), so MMLU
+    5-shot and MMLU 0-shot are separate rows. Rows scored by most models come first within a
+    benchmark.
     """
     rows: dict[tuple[str, int | None], dict[str, Any]] = {}
     for slug in slugs:

@@ -8,15 +8,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from registry.config import PROJECT_ROOT
 from registry.errors import DatabaseError
-
-ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
+from registry.resources import resource_dir
 
 
 def alembic_config(engine: Engine) -> Config:
-    """An Alembic configuration that runs on ``engine``'s connections."""
-    config = Config(str(ALEMBIC_INI))
+    """An Alembic configuration that runs on ``engine``'s connections.
+
+    Built in code rather than read from ``alembic.ini``, so that an installed wheel migrates with
+    the scripts it ships (``registry.resources``); ``alembic.ini`` serves the ``alembic`` tool.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(resource_dir("migrations")))
+    config.set_main_option("path_separator", "os")
     url = engine.url.render_as_string(hide_password=False)
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser escaping
     config.attributes["configure_logger"] = False

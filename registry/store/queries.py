@@ -25,7 +25,7 @@ from registry.models import (
     SourcePublic,
 )
 from registry.numbers import format_partial_date
-from registry.store.filters import ModelFilters
+from registry.store.filters import MAX_LIMIT, ModelFilters
 
 Row = tuple[Model, str, str]
 
@@ -125,6 +125,17 @@ def list_models(session: Session, *, filters: ModelFilters) -> tuple[list[ModelP
         .offset(filters.offset)
     )
     return public_models(session, session.exec(statement).all()), count
+
+
+def matching_models(session: Session, *, filters: ModelFilters) -> list[ModelPublic]:
+    """Every model ``filters`` select (their limit and offset ignored), a page at a time."""
+    models: list[ModelPublic] = []
+    while True:
+        page = filters.model_copy(update={"limit": MAX_LIMIT, "offset": len(models)})
+        data, count = list_models(session, filters=page)
+        models += data
+        if len(models) >= count or not data:
+            return models
 
 
 def models_by_slug(session: Session, *, slugs: Sequence[str]) -> list[ModelPublic]:

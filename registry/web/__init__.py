@@ -3,16 +3,15 @@
 ``router`` holds every page; ``STATIC_DIR`` is mounted at ``/static`` by ``registry.main``.
 """
 
-from pathlib import Path
-
 from fastapi import APIRouter
 
+from registry.resources import STATIC_DIR
 from registry.web import calculator, compare, explore, fit, pages, vendor
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 router = APIRouter(include_in_schema=False)
 for module in (pages, compare, explore, calculator, fit, vendor):
     router.include_router(module.router)
 
-__all__ = ["STATIC_DIR", "router"]
+BODY_LIMITS = {"/fit": fit.MAX_UPLOAD_BYTES}
+
+__all__ = ["BODY_LIMITS", "STATIC_DIR", "router"]

@@ -15,9 +15,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from registry.calc import DEFAULT_FIT, FIT_DESCRIPTIONS, get_fit
+from registry.calc import DEFAULT_FIT, FIT_DESCRIPTIONS
 from registry.http.deps import SessionDep
 from registry.services import views
+from registry.services.calculator import resolve_fit
 from registry.store import queries
 from registry.web import datasets, picker
 from registry.web.charts import render_chart
@@ -44,7 +45,7 @@ def _chart_row(model: Any) -> dict[str, Any]:
 
 def _charts(revision: str, result: dict[str, Any], fit: str | None) -> list[dict[str, Any]]:
     """Placement, total parameters and context length; each names the models it leaves out."""
-    law = get_fit(fit)
+    law = resolve_fit(fit)
     models = result["models"]
     key = (revision, law.name, *(m.slug for m in models))
     placed = [

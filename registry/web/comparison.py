@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry.calc import fit_title, get_fit
+from registry.calc import fit_title
 from registry.models import ModelArchitecture, ModelPublic
+from registry.services.calculator import resolve_fit
 from registry.services.views import RULE_OF_THUMB, times
 from registry.web.rendering import count, field_value, number, power10, source_label, tokens
 
@@ -147,7 +148,7 @@ def placement_group(result: dict[str, Any], fit: str | None) -> Group:
     """Where each model sits against the 20:1 rule and the chosen fit (``views.placement_of``)."""
     models = result["models"]
     placements = [result["placements"][m.slug] for m in models]
-    title = fit_title(get_fit(fit).name)
+    title = fit_title(resolve_fit(fit).name)
     why = {m.slug: f"not placed: {_missing(m, PLACEMENT_NEEDS)}" for m in models}
 
     def row(label: str, text: Any) -> Row:

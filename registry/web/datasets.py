@@ -15,8 +15,8 @@ from sqlmodel import Session
 from registry.calc import Law, place_many
 from registry.models import ModelPublic
 from registry.store import queries
-from registry.store.filters import MAX_LIMIT, ModelFilters
-from registry.web.charts import data_cache
+from registry.store.filters import ModelFilters
+from registry.web.charts.render import data_cache, once
 
 T = TypeVar("T")
 PLACED_COLUMNS = (
@@ -33,12 +33,7 @@ PLACED_COLUMNS = (
 
 def per_revision(revision: str, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
     """``build()``, computed once per data ``revision`` and ``key``."""
-    full_key = (revision, *key)
-    value = data_cache.get(full_key)
-    if value is None:
-        value = build()
-        data_cache.put(full_key, value)
-    return value  # type: ignore[no-any-return]
+    return once(data_cache, (revision, *key), build)
 
 
 def names(session: Session, revision: str) -> dict[str, dict[str, str]]:
@@ -55,14 +50,8 @@ def names(session: Session, revision: str) -> dict[str, dict[str, str]]:
 
 
 def all_models(session: Session) -> list[ModelPublic]:
-    """Every model, oldest first (paged through ``queries.list_models``)."""
-    models: list[ModelPublic] = []
-    while True:
-        page = ModelFilters(sort="release_date", limit=MAX_LIMIT, offset=len(models))
-        data, count = queries.list_models(session, filters=page)
-        models += data
-        if len(models) >= count or not data:
-            return models
+    """Every model, oldest first."""
+    return queries.matching_models(session, filters=ModelFilters(sort="release_date"))
 
 
 def _finite(value: Any) -> float | None:
@@ -108,7 +97,7 @@ def placed_rows(models: list[ModelPublic], law: Law) -> list[dict[str, Any]]:
 
 
 def moe_rows(models: list[ModelPublic]) -> list[dict[str, Any]]:
-    """Mixture-of-experts models split into shared and routed-expert parameters (DOMAIN.md §7).
+    """MoE models split into shared and routed-expert parameters (docs/SCIENCE.md §7).
 
     With E routed experts of which k run per token, active = total - routed (1 - k/E), so
     routed = (total - active) / (1 - k/E) and everything else (attention, embeddings, norms,
@@ -193,7 +182,7 @@ def evaluation_rows(session: Session, models: list[ModelPublic]) -> list[dict[st
 
 
 def shots_setting(shots: int | None) -> str:
-    """'zero-shot', 'few-shot' or 'unstated' (DOMAIN.md §1: 0 = zero-shot, k = few-shot)."""
+    """'zero-shot', 'few-shot' or 'unstated' (docs/SCIENCE.md §1: 0 = zero-shot, k = few-shot)."""
     if shots is None:
         return "unstated"
     return "zero-shot" if shots == 0 else "few-shot"

@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic_core import to_json
 from sqlmodel import Session
 
-from registry.calc import BUILTIN_FITS, get_fit
 from registry.calc.placement import MOE_NOTE
 from registry.errors import RegistryError
 from registry.http.deps import SessionDep
+from registry.services.calculator import fit_choices, resolve_fit
 from registry.store import queries
 from registry.web import datasets, picker
 from registry.web.charts import render_chart
@@ -70,7 +70,7 @@ def _models(session: Session, revision: str) -> list[Any]:
 
 def _scaling(session: Session, fit: str | None, highlight: str | None = None) -> Build:
     def build() -> dict[str, Any]:
-        law = get_fit(fit)
+        law = resolve_fit(fit)
         revision = queries.data_revision(session)
         models = _models(session, revision)
         rows = datasets.per_revision(
@@ -93,7 +93,7 @@ def _scaling(session: Session, fit: str | None, highlight: str | None = None) ->
         left_out = [m for m in models if m.slug not in placed]
         return {
             "fit": law.as_dict(),
-            "fits": list(BUILTIN_FITS),
+            "fits": list(fit_choices()),
             "count": len(rows),
             "data": rows,
             "tokens_per_param_rule": RULE_OF_THUMB_TOKENS_PER_PARAM,

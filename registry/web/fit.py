@@ -9,54 +9,28 @@ from __future__ import annotations
 
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd  # the sample runs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from registry import calc
-from registry.errors import BadInput
-from registry.services.calculator import fit_report, runs_from_csv
+from registry.errors import BadInput, validation_messages
+from registry.services import calculator
+from registry.services.calc_inputs import MAX_BOOTSTRAP, MAX_RUNS, FitInput
 from registry.web.charts import render_chart
 from registry.web.charts.fit import fit_chart
-from registry.web.forms import messages
 from registry.web.rendering import page
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD_BYTES = 2_000_000
-MAX_RUNS = 10_000
-MAX_BOOTSTRAP = 50  # each resample is a full fit: keep a page request bounded
+MAX_UPLOAD_BYTES = 2_000_000  # enforced before reading by BodyLimit (registry.web.BODY_LIMITS)
 # Budgets at which the fitted law's compute-optimal allocation is tabulated (FLOPs).
 EXTRAPOLATION_FLOPS = (1e21, 1e23, 1e25, 1e27)
 API_TWIN = "/api/v1/calc/fit"
-
-
-class FitForm(BaseModel):
-    """The form's fields, named as ``registry fit``'s options with underscores."""
-
-    model_config = ConfigDict(extra="ignore")
-    params_col: Annotated[str, Field(max_length=64)] = "params"
-    tokens_col: Annotated[str | None, Field(max_length=64)] = "tokens"
-    flops_col: Annotated[str | None, Field(max_length=64)] = None
-    loss_col: Annotated[str, Field(max_length=64)] = "loss"
-    exclude_top_loss: Annotated[int, Field(ge=0, le=MAX_RUNS)] = 0
-    bootstrap: Annotated[int, Field(ge=0, le=MAX_BOOTSTRAP)] = 0
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
-    predict_params: Annotated[float, Field(gt=0, le=1e40)] | None = None
-    predict_tokens: Annotated[float, Field(gt=0, le=1e40)] | None = None
-
-    @model_validator(mode="after")
-    def one_of_tokens_or_flops(self) -> FitForm:
-        """Tokens come from one column: a compute column replaces the default tokens column."""
-        if self.flops_col and "tokens_col" not in self.model_fields_set:
-            self.tokens_col = None
-        if (self.tokens_col is None) == (self.flops_col is None):
-            raise ValueError("give exactly one of tokens_col and flops_col")
-        return self
 
 
 def multipart_fields(content_type: str, body: bytes) -> dict[str, bytes]:
@@ -74,18 +48,13 @@ def multipart_fields(content_type: str, body: bytes) -> dict[str, bytes]:
     return fields
 
 
-def fitted(data: bytes, form: FitForm) -> dict[str, Any]:
-    """The fit (``calc_reports.fit_report``, as the API answers), its chart and extrapolation."""
+def fitted(data: bytes, form: FitInput) -> dict[str, Any]:
+    """The fit (``calculator.fit``, as the API answers), its chart and extrapolation."""
     if len(data.splitlines()) > MAX_RUNS + 1:
         raise BadInput(f"runs: at most {MAX_RUNS:,} rows")
-    columns = form.model_dump(include={"params_col", "tokens_col", "flops_col", "loss_col"})
     try:
-        params, tokens, loss = runs_from_csv(data, **columns)
-        report, result = fit_report(
-            (params, tokens, loss),
-            **form.model_dump(include={"exclude_top_loss", "bootstrap", "seed",
-                                       "predict_params", "predict_tokens"}),
-        )  # fmt: skip
+        params, tokens, loss = calculator.runs_from_csv(data, **form.columns())
+        report, result = calculator.fit(form, (params, tokens, loss))
     except calc.CalcError as error:
         raise BadInput(f"runs: {error}") from None
     law = result.law
@@ -107,7 +76,7 @@ def fitted(data: bytes, form: FitForm) -> dict[str, Any]:
 def fit_form(request: Request) -> HTMLResponse:
     """The upload form."""
     context = {
-        "values": FitForm().model_dump(),
+        "values": FitInput().model_dump(),
         "errors": [],
         "fit": None,
         "max_bootstrap": MAX_BOOTSTRAP,
@@ -122,24 +91,22 @@ async def fit_upload(request: Request) -> Response:
     body = await request.body()
     errors: list[str] = []
     context: dict[str, Any] = {
-        "values": FitForm().model_dump(),
+        "values": FitInput().model_dump(),
         "errors": errors,
         "fit": None,
         "max_bootstrap": MAX_BOOTSTRAP,
         "api_twin": API_TWIN,
     }
     try:
-        if len(body) > MAX_UPLOAD_BYTES:
-            raise BadInput(f"runs: the upload is {len(body):,} bytes; at most {MAX_UPLOAD_BYTES:,}")
         fields = multipart_fields(request.headers.get("content-type", ""), body)
         text = {k: v.decode("utf-8", "replace").strip() for k, v in fields.items() if k != "runs"}
-        form = FitForm(**{k: v for k, v in text.items() if v})
+        form = FitInput(**{k: v for k, v in text.items() if v and k in FitInput.model_fields})
         context["values"] = form.model_dump()
         if not fields.get("runs"):
             raise BadInput("runs: choose a CSV file of training runs")
         context["fit"] = await run_in_threadpool(fitted, fields["runs"], form)
     except ValidationError as error:
-        errors.extend(messages(error))
+        errors.extend(validation_messages(error))
     except BadInput as error:
         errors.append(error.message)
     status = 422 if errors else 200
@@ -149,7 +116,7 @@ async def fit_upload(request: Request) -> Response:
 @router.get("/fit/sample.csv")
 def sample_runs() -> Response:
     """Synthetic runs drawn from the epoch2024 law with 1% noise: a file to try the form with."""
-    law = calc.get_fit("epoch2024")
+    law = calculator.resolve_fit("epoch2024")
     rng = np.random.default_rng(2024)
     params = np.repeat([2e7, 6e7, 2e8, 6e8, 2e9], 5)
     tokens = np.tile([4e8, 1.2e9, 4e9, 1.2e10, 4e10], 5)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import QueryParams
 
+from registry.errors import validation_messages
 from registry.numbers import parse_count
 from registry.store.filters import ModelFilters
 
@@ -42,15 +43,6 @@ def given(params: QueryParams, model: type[BaseModel]) -> dict[str, Any]:
     return values
 
 
-def messages(error: ValidationError) -> list[str]:
-    """One line per problem: the query parameter, what was expected, and the value found."""
-    return [
-        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']} "
-        f"(got {problem.get('input')!r})"
-        for problem in error.errors()
-    ]
-
-
 def model_filters(params: QueryParams) -> tuple[ModelFilters, list[str]]:
     """The filters of a query string, or the defaults and the problems found."""
     values = given(params, ModelFilters)
@@ -62,7 +54,7 @@ def model_filters(params: QueryParams) -> tuple[ModelFilters, list[str]]:
     try:
         return ModelFilters(**values), []
     except ValidationError as error:
-        return ModelFilters(), messages(error)
+        return ModelFilters(), validation_messages(error)
 
 
 def slugs(value: str | None) -> list[str]:

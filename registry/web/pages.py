@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from registry.calc import DEFAULT_FIT, get_fit
+from registry.calc import DEFAULT_FIT
 from registry.http.deps import SessionDep
 from registry.models import (
     Access,
@@ -23,6 +23,7 @@ from registry.models import (
     Stage,
 )
 from registry.services import views
+from registry.services.calculator import resolve_fit
 from registry.store import queries
 from registry.store.filters import SORTABLE, ModelFilters
 from registry.web import datasets
@@ -166,7 +167,7 @@ def model_page(
         names = datasets.names(session, revision)
         chart = None
         if detail["placement"] is not None:
-            law = get_fit(fit)
+            law = resolve_fit(fit)
             key = (revision, slug, law.name)
             model = _chart_row(detail["model"])
             chart = render_chart(

@@ -15,13 +15,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from registry.calc import BUILTIN_FITS, DEFAULT_FIT, FIT_DESCRIPTIONS, FIT_TITLES, fit_title
-from registry.config import PROJECT_ROOT
+from registry.calc import DEFAULT_FIT, FIT_DESCRIPTIONS, FIT_TITLES, fit_title
 from registry.errors import RegistryError
 from registry.numbers import humanize_count
+from registry.resources import resource_dir
+from registry.services.calculator import fit_choices
 from registry.web.vendor import BUNDLE_URL
 
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
+TEMPLATES_DIR = resource_dir("templates")
 NAV = (
     ("/", "Models"),
     ("/scaling", "Scaling"),
@@ -76,14 +77,19 @@ def gigabytes(value: float | None) -> str:
     """141107412992 bytes -> '141.1 GB' (10^9 bytes, as disks and GPU sheets count)."""
     if value is None or not math.isfinite(value):
         return "—"
-    scaled, unit = (value / 1e9, "GB") if value >= 1e8 else (value / 1e6, "MB")
+    scaled, unit = next(
+        (value / scale, unit)
+        for scale, unit in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB"), (1, "bytes"))
+        if value >= scale * 0.1 or scale == 1
+    )
     return f"{scaled:,.1f}".removesuffix(".0") + f" {unit}"
 
 
 def tokens(value: int | None) -> str:
     """A context length: 131072 -> '131,072 (128k)'; 8192 -> '8,192 (8k)'; 2048000 -> '2,048,000'.
 
-    Lengths that are a whole number of 1,024s are what people call '128k' (DOMAIN.md section 1).
+    Lengths that are a whole number of 1,024s are what people call '128k' (docs/SCIENCE.md
+    section 1).
     """
     if value is None:
         return "—"
@@ -138,10 +144,19 @@ def field_value(value: Any, name: str = "") -> str:
     return str(getattr(value, "value", value))
 
 
-def fit_choices() -> list[tuple[str, str, str]]:
-    """Every built-in fit as (name, what it is, a sentence on it), for ``_fit_picker.html``."""
-    names = sorted(BUILTIN_FITS, key=lambda name: name != DEFAULT_FIT)  # the default first
-    return [(name, FIT_TITLES.get(name, name), FIT_DESCRIPTIONS.get(name, "")) for name in names]
+def fit_options() -> list[tuple[str, str, str]]:
+    """Every fit a user can pick (built-in and saved: ``services.calculator.fit_choices``) as
+    (name, what it is, a sentence on it), the default first, for ``_fit_picker.html``."""
+    choices = fit_choices()
+    names = sorted(choices, key=lambda name: name != DEFAULT_FIT)
+    return [
+        (
+            name,
+            FIT_TITLES.get(name, name),
+            FIT_DESCRIPTIONS.get(name, f"Saved fit: {choices[name]}."),
+        )
+        for name in names
+    ]
 
 
 def _templates() -> Jinja2Templates:
@@ -161,7 +176,7 @@ def _templates() -> Jinja2Templates:
         source_label=source_label,
         fit_title=fit_title,
     )
-    env.globals.update(nav=NAV, vega_bundle_url=BUNDLE_URL, fit_choices=fit_choices())
+    env.globals.update(nav=NAV, vega_bundle_url=BUNDLE_URL, fit_options=fit_options)
     return templates
 
 

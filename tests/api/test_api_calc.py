@@ -127,7 +127,9 @@ def test_absurd_numbers_are_422_naming_the_parameter(client: TestClient, value: 
     for url in (
         f"/api/v1/calc/optimal?flops={value}",
         f"/api/v1/calc/place?params={value}&tokens=1e12",
-        f"/api/v1/calc/inference-optimal?loss=2.5&inference_tokens={value}",
+        # Zero inference demand is meaningful (the inference-optimal model is then the
+        # compute-optimal one), so the demand is checked with a negative value instead.
+        f"/api/v1/calc/inference-optimal?loss=2.5&inference_tokens={'-1' if value == '0' else value}",
     ):
         response = client.get(url)
         assert response.status_code == 422, (url, response.text)

@@ -1,4 +1,4 @@
-"""Parameter counts from real config.json files against published totals (DOMAIN.md section 7)."""
+"""Parameter counts from real config.json files against published totals (docs/SCIENCE.md section 7)."""
 
 from __future__ import annotations
 

@@ -186,7 +186,7 @@ def test_fit_saves_a_law_that_every_fit_option_can_use(tmp_path: Path, fits_file
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["calc", "optimal", "--flops", "-5"], "flops must be a finite number > 0, got -5.0"),
+        (["calc", "optimal", "--flops", "-5"], "--flops: Input should be greater than 0"),
         (
             ["calc", "place", "--params", "7e9", "--tokens", "1e12", "--fit", "nope"],
             "unknown fit 'nope'",
@@ -233,5 +233,6 @@ def test_unknown_config_and_csv_columns_are_named(tmp_path: Path) -> None:
 def test_readable_output_is_a_table() -> None:
     result = runner.invoke(app, ["calc", "place", "--params", "70e9", "--tokens", "1.4e12"])
     assert result.exit_code == 0
-    assert "overtrain_factor" in result.stdout and "1.0880" in result.stdout
+    assert "× the compute-optimal tokens per parameter" in result.stdout
+    assert "1.09×" in result.stdout and "5.88 × 10^23 FLOPs" in result.stdout
     assert not result.stdout.lstrip().startswith("{")

@@ -48,7 +48,7 @@ def test_default_set_is_epoch2024() -> None:
     ("name", "low", "high"), [("epoch2024", 17, 20), ("hoffmann2022", 80, 100)]
 )
 def test_tokens_per_param_at_chinchilla_budget(name: str, low: float, high: float) -> None:
-    # DOMAIN.md section 3: ~18 tokens/param under epoch2024, ~90 under the rounded hoffmann2022.
+    # docs/SCIENCE.md section 3: ~18 tokens/param under epoch2024, ~90 under the rounded hoffmann2022.
     point = compute_optimal(flops=CHINCHILLA_FLOPS, fit=name)
     assert low < point.tokens_per_param < high
     assert training_flops(point.params, point.tokens) == pytest.approx(CHINCHILLA_FLOPS, rel=1e-12)

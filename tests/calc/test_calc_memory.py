@@ -1,4 +1,4 @@
-"""Memory, FLOPs per token and the decode/prefill ceilings (DOMAIN.md section 8)."""
+"""Memory, FLOPs per token and the decode/prefill ceilings (docs/SCIENCE.md section 8)."""
 
 from __future__ import annotations
 

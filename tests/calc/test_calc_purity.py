@@ -1,4 +1,4 @@
-"""registry.calc stays pure: no database, web, HTTP, CLI or other registry modules (STYLE.md)."""
+"""registry.calc stays pure: no database, web, HTTP, CLI or other registry modules (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

@@ -164,3 +164,23 @@ def test_a_pushed_run_shows_on_the_model_page_and_in_its_json(seeded_engine: Eng
     assert comparison["matches"] is True
     page = client.get("/models/demo-8x1b").text
     assert "measured 6.90B total / 1.90B active against claimed 6.9B / 1.9B" in page
+
+
+def test_the_model_page_shows_memory_predicted_beside_measured(seeded_engine: Engine) -> None:
+    client = _client(seeded_engine)
+    run = sample_run(
+        model_slug="demo-8x1b",
+        quantization="gptq 4-bit g128",
+        bits_per_weight=4.25,
+        runtime="transformers 5",
+        predicted_weights_bytes=1_041_664,
+        predicted_kv_cache_bytes=22_528,
+        kv_cache_bytes=21_504,
+    )
+    posted = _post(client, run, {"Authorization": f"Bearer {TOKEN}"})
+    assert posted.status_code == 201
+    assert posted.json()["kv_cache_bytes"] == 21_504
+    page = client.get("/models/demo-8x1b").text
+    assert "Memory, predicted by the calculator against measured (gptq 4-bit g128, 4.25 bits" in page
+    assert "<td>KV cache (1 × 22 tokens)</td><td class=\"num\">22,528</td><td class=\"num\">21,504</td>" in page
+    assert "<td class=\"num\">1,064,192</td><td class=\"num\">400,000,000</td>" in page

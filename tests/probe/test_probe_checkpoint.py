@@ -1,4 +1,4 @@
-"""Counting from config.json and safetensors headers, without torch (DOMAIN.md section 7)."""
+"""Counting from config.json and safetensors headers, without torch (docs/SCIENCE.md section 7)."""
 
 from __future__ import annotations
 

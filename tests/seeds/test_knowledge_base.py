@@ -90,7 +90,7 @@ def test_the_models_people_compare_are_there(kb: TreeRecords) -> None:
 @pytest.mark.parametrize(
     ("slug", "field", "value"),
     [
-        # DOMAIN.md §1, from the labs' papers and model cards.
+        # docs/SCIENCE.md §1, from the labs' papers and model cards.
         ("gpt-3-175b", "total_params", 175e9),
         ("gpt-3-175b", "training_tokens", 300e9),
         ("gpt-3-175b", "training_flops", 3.14e23),

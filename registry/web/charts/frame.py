@@ -2,7 +2,7 @@
 
 Its layers: iso-FLOP lines (C = 6ND, Kaplan et al. 2020), the 20 tokens-per-parameter rule of
 thumb (Hoffmann et al. 2022, Approach 1) and the chosen fit's compute-optimal frontier
-(N_opt(C), D_opt(C); DOMAIN.md section 4). Models are drawn on top by the caller.
+(N_opt(C), D_opt(C); docs/SCIENCE.md section 4). Models are drawn on top by the caller.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from registry.web.rendering import power10
 
 RULE_OF_THUMB_TOKENS_PER_PARAM = 20.0  # Hoffmann et al. 2022: ~20 tokens per parameter
 WIDTH, HEIGHT = 720, 440
-# The phone variant (DOCS: docs/PAGES.md "Charts"): a 390 px screen less the page's margins,
+# The phone variant (docs/PAGES.md, "Charts and caching"): a 390 px screen less the page's margins,
 # the y axis and its title; text keeps its size instead of shrinking with a scaled-down SVG.
 NARROW_WIDTH, NARROW_HEIGHT = 270, 300
-# Access (DOMAIN.md section 1) -> colour; a fixed scale keeps colours the same on every page.
+# Access (docs/SCIENCE.md section 1) -> colour; a fixed scale keeps colours the same on every page.
 ACCESS_DOMAIN = ["api", "open-weights", "both", "unreleased"]
 ACCESS_RANGE = ["#d62728", "#1f77b4", "#9467bd", "#7f7f7f"]
 SHAPE_DOMAIN = ["dense", "moe", "unknown"]

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from threading import Lock
-from typing import Any
+from typing import Any, TypeVar
 
 import altair as alt
 import vl_convert
+from cachetools import LRUCache
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 CHART_ENTRIES = 512
 NARROW_WIDTH, NARROW_HEIGHT = 270, 300  # as registry.web.charts.frame
+DATA_ENTRIES = 64
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,35 +40,21 @@ class Chart:
     narrow_spec_json: Markup | None = None
 
 
-class LruCache:
-    """A bounded, thread-safe LRU (rendered charts, and page data keyed by data revision)."""
-
-    def __init__(self, entries: int = CHART_ENTRIES) -> None:
-        self._entries = entries
-        self._data: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._entries:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
+chart_cache: LRUCache[Hashable, Any] = LRUCache(maxsize=CHART_ENTRIES)
+data_cache: LRUCache[Hashable, Any] = LRUCache(maxsize=DATA_ENTRIES)
+_lock = Lock()
 
 
-chart_cache = LruCache()
-data_cache = LruCache(entries=64)
+def once(cache: LRUCache[Hashable, Any], key: Hashable, build: Callable[[], T]) -> T:
+    """``build()`` computed once per ``key`` while ``cache`` keeps it (cachetools is not
+    thread-safe on its own; two threads may both build, and the first answer stays)."""
+    with _lock:
+        found = cache.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    value = build()
+    with _lock:
+        return cache.setdefault(key, value)  # type: ignore[no-any-return]
 
 
 def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
@@ -119,9 +107,16 @@ def render_chart(
     the database, the inputs for calculator charts. ``narrow(width)`` builds the phone variant
     (names placed for that width); without it the spec is narrowed as it is.
     """
-    cached = chart_cache.get((name, *key))
-    if cached is not None:
-        return cached
+    return once(chart_cache, (name, *key), lambda: _render(key, build, name=name, narrow=narrow))
+
+
+def _render(
+    key: tuple[Hashable, ...],
+    build: Callable[[], alt.TopLevelMixin],
+    *,
+    name: str,
+    narrow: Callable[[int], alt.TopLevelMixin] | None,
+) -> Chart:
     spec = _spec(build())
     small = _legend_below(_spec(narrow(NARROW_WIDTH))) if narrow else _narrow(spec)
     digest = hashlib.sha256(repr((name, *key)).encode()).hexdigest()[:10]
@@ -133,5 +128,4 @@ def render_chart(
         narrow_svg=_svg(small) if small else None,
         narrow_spec_json=htmlsafe_json_dumps(small) if small else None,
     )
-    chart_cache.put((name, *key), chart)
     return chart
