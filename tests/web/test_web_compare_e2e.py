@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from registry.config import PROJECT_ROOT, Settings
+from registry.config import Settings
 from registry.main import create_app
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
@@ -32,7 +32,8 @@ from registry.store.engine import create_db_engine
 
 CHROMIUM = Path(os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium"))
 REQUIRE = os.environ.get("REGISTRY_REQUIRE_BROWSER") == "1"
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+REPOSITORY = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPOSITORY / "test-artifacts"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -98,7 +99,7 @@ def base_url(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     data_dir = tmp_path_factory.mktemp("compare-e2e")
     engine = create_db_engine(f"sqlite:///{data_dir / 'registry.sqlite3'}")
     migrate.upgrade(engine)
-    load_records(engine, tree_records(validate_tree(PROJECT_ROOT / "seeds")))
+    load_records(engine, tree_records(validate_tree(REPOSITORY / "seeds")))
     app = create_app(Settings(data_dir=data_dir), engine=engine)
     config = uvicorn.Config(StrictCsp(app), host="127.0.0.1", port=_free_port(),
                             log_level="warning", lifespan="off", ws="none")  # fmt: skip
