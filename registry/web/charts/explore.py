@@ -250,7 +250,7 @@ def bars_chart(
     """One horizontal bar per model of ``field`` (rows with the field unknown are left out)."""
     known = _labelled([r for r in rows if r.get(field)], field)
     scale = alt.Scale(type="log") if log else alt.Scale()
-    axis = alt.Axis(labelExpr=SI_LABELS)
+    axis = alt.Axis(labelExpr=SI_LABELS, tickCount=6, labelOverlap="greedy")
     if field == "context_length" and known:
         values = [r[field] for r in known]
         ticks = binary_ticks(min(values), max(values), log=log)
