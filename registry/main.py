@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import web
 from registry.api import calc, compare, families, models, probe_runs
@@ -60,6 +61,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     return app
 
 
+def _for_machines(request: Request) -> bool:
+    """Whether an error goes out as JSON: for the API, the JSON twins and exports, and for any
+    client that does not ask for HTML (a browser always does; curl and HTTP libraries do not)."""
+    path = request.url.path
+    if path.startswith(("/api/", "/docs", "/openapi")) or path.endswith((".json", ".csv")):
+        return True
+    return "text/html" not in request.headers.get("accept", "")
+
+
 def _error(request: Request, message: str, status_code: int, **headers: str) -> Response:
     """An error as JSON for the API and the JSON twins, as an HTML page for the pages."""
     path = request.url.path
@@ -72,6 +82,22 @@ def _error(request: Request, message: str, status_code: int, **headers: str) -> 
 
 def _install_error_handlers(app: FastAPI) -> None:
     """The one place where errors become responses."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown paths (404) and wrong methods (405): a page for a browser, JSON otherwise.
+        headers = dict(exc.headers or {})
+        if _for_machines(request):
+            body = {"detail": exc.detail}
+            return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        message = (
+            f"There is no page at {request.url.path}."
+            if exc.status_code == 404
+            else str(exc.detail)
+        )
+        response = error_page(request, message, status_code=exc.status_code)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(RegistryError)
     async def registry_error(request: Request, exc: RegistryError) -> Response:

@@ -254,4 +254,3 @@ def attention_dim(arch: Architecture) -> int:
     if arch.is_mla:
         return arch.attention_heads * ((arch.qk_nope_head_dim or 0) + (arch.qk_rope_head_dim or 0))
     return arch.attention_heads * arch.d_head
-

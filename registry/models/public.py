@@ -82,3 +82,4 @@ class ModelsPublic(SQLModel):
 
     data: list[ModelPublic]
     count: int
+    facets: dict[str, dict[str, int]] | None = None

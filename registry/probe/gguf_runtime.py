@@ -249,9 +249,7 @@ def run_gguf_probe(settings: Any, *, progress: Progress = lambda _: None) -> Pro
         prompt_tokens=settings.prompt_tokens,
         new_tokens=settings.new_tokens,
     )
-    env = describe(
-        SimpleNamespace(__version__=_version("torch")), device="cpu", cuda_devices=[]
-    )
+    env = describe(SimpleNamespace(__version__=_version("torch")), device="cpu", cuda_devices=[])
     if gpu:
         env |= {"device": "cuda", "device_name": "GPU (llama.cpp offload)"}
     notes = list(census.notes)

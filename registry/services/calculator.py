@@ -33,6 +33,7 @@ from registry.services.calc_inputs import (
 
 Runs = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
+
 def resolve_fit(name: str | None) -> Law:
     """A fit by name: built-in sets first, then fits saved with ``registry fit --save``."""
     if name is None or name in calc.BUILTIN_FITS:

@@ -13,7 +13,7 @@ from registry.numbers import humanize_count
 from registry.probe.claims import compare_claims
 from registry.probe.store import latest_probe_run
 from registry.store import queries
-from registry.store.filters import ModelFilters
+from registry.store.filters import FACETS, ModelFilters
 
 COMPARE_MIN, COMPARE_MAX = 2, 8
 RULE_OF_THUMB = 20.0  # tokens per parameter (Hoffmann et al. 2022; docs/SCIENCE.md section 4)
@@ -22,8 +22,23 @@ NOT_COMPARED = {"slug", "name", "sources", "notes"}
 
 
 def model_table(session: Session, filters: ModelFilters) -> dict[str, Any]:
+    """A page of the models ``filters`` select, their count and the facets asked for."""
     data, count = queries.list_models(session, filters=filters)
-    return {"data": data, "count": count}
+    table: dict[str, Any] = {"data": data, "count": count}
+    if filters.facet:
+        table["facets"] = queries.facet_counts(session, filters=filters, names=filters.facet)
+    return table
+
+
+def facet_options(session: Session, filters: ModelFilters) -> dict[str, dict[str, int]]:
+    """What the explorer's facets offer: for a facet whose values are alternatives, how many
+    models each value would give with every other filter kept (the facet's own choice aside);
+    for modalities, which must all hold, the counts among the models shown."""
+    options: dict[str, dict[str, int]] = {}
+    for name in FACETS:
+        chosen = filters if name.endswith("_modality") else filters.without(name)
+        options |= queries.facet_counts(session, filters=chosen, names=[name])
+    return options
 
 
 def placement_of(

@@ -26,6 +26,9 @@ from registry.models import (
 )
 from registry.numbers import format_partial_date
 from registry.store.filters import MAX_LIMIT, ModelFilters
+from registry.store.selection import conditions_of, facet_counts, joined, order_of
+
+__all__ = ["facet_counts"]
 
 Row = tuple[Model, str, str]
 
@@ -48,79 +51,14 @@ def data_revision(session: Session) -> str:
     return revision_of(session)
 
 
-def _conditions(filters: ModelFilters) -> list[Any]:
-    """The WHERE clauses of ``filters``; every value is bound, never spliced into SQL."""
-    conditions: list[Any] = []
-    for name in ("access", "openness", "architecture", "stage", "reasoning"):
-        value = getattr(filters, name)
-        if value is not None:
-            conditions.append(getattr(Model, name) == value)
-    if filters.family is not None:
-        conditions.append(col(Family.slug) == filters.family)
-    if filters.organization is not None:
-        conditions.append(col(Organization.slug) == filters.organization)
-    for direction, modalities in (
-        ("input", filters.input_modality),
-        ("output", filters.output_modality),
-    ):
-        for modality in set(modalities):
-            conditions.append(
-                sa.exists().where(
-                    ModelModality.model_id == Model.id,
-                    ModelModality.direction == direction,
-                    ModelModality.modality == modality,
-                )
-            )
-    bounds = (
-        ("min_context", Model.context_length, sa.Column.__ge__),
-        ("max_context", Model.context_length, sa.Column.__le__),
-        ("min_params", Model.total_params, sa.Column.__ge__),
-        ("max_params", Model.total_params, sa.Column.__le__),
-        ("min_active_params", Model.active_params, sa.Column.__ge__),
-        ("max_active_params", Model.active_params, sa.Column.__le__),
-        ("released_after", Model.release_date, sa.Column.__ge__),
-        ("released_before", Model.release_date, sa.Column.__le__),
-    )
-    for name, column, compare in bounds:
-        value = getattr(filters, name)
-        if value is not None:
-            conditions.append(compare(column, value))
-    if filters.q:
-        pattern = (
-            "%"
-            + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        conditions.append(
-            sa.or_(
-                sa.func.lower(Model.name).like(pattern, escape="\\"),
-                col(Model.slug).like(pattern, escape="\\"),
-            )
-        )
-    return conditions
-
-
-def _order(sort: str) -> list[Any]:
-    descending = sort.startswith("-")
-    column = getattr(Model, sort.lstrip("-"))
-    ordered = column.desc() if descending else column.asc()
-    return [sa.nulls_last(ordered), col(Model.slug)]
-
-
-def _joined(statement: Any) -> Any:
-    return statement.join(Family, col(Family.id) == Model.family_id).join(
-        Organization, col(Organization.id) == Model.organization_id
-    )
-
-
 def list_models(session: Session, *, filters: ModelFilters) -> tuple[list[ModelPublic], int]:
     """The page of models that ``filters`` select, and how many match in all."""
-    conditions = _conditions(filters)
-    count = session.exec(_joined(select(sa.func.count(col(Model.id)))).where(*conditions)).one()
+    conditions = conditions_of(filters)
+    count = session.exec(joined(select(sa.func.count(col(Model.id)))).where(*conditions)).one()
     statement = (
-        _joined(select(Model, Family.slug, Organization.slug))
+        joined(select(Model, Family.slug, Organization.slug))
         .where(*conditions)
-        .order_by(*_order(filters.sort))
+        .order_by(*order_of(filters))
         .limit(filters.limit)
         .offset(filters.offset)
     )
@@ -141,7 +79,7 @@ def matching_models(session: Session, *, filters: ModelFilters) -> list[ModelPub
 def models_by_slug(session: Session, *, slugs: Sequence[str]) -> list[ModelPublic]:
     """The models named, in the order named; NotFound lists any unknown slug."""
     rows = session.exec(
-        _joined(select(Model, Family.slug, Organization.slug)).where(col(Model.slug).in_(slugs))
+        joined(select(Model, Family.slug, Organization.slug)).where(col(Model.slug).in_(slugs))
     ).all()
     found = {model.slug: (model, family, org) for model, family, org in rows}
     missing = [slug for slug in slugs if slug not in found]

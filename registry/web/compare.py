@@ -122,7 +122,8 @@ def compare_page(
     fit: Fit = None,
 ) -> Response:
     """Models side by side, grouped, differences highlighted (or alone), with charts."""
-    asked = slugs(models)
+    # "a,b" or, from the explorer's and the family page's checkboxes, models=a&models=b.
+    asked = slugs(",".join(request.query_params.getlist("models")) or models)
     keep = {"fit": fit} if fit else {}
     if only == ONLY_DIFFERENCES:
         keep["only"] = ONLY_DIFFERENCES

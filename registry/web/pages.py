@@ -14,18 +14,10 @@ from fastapi.responses import HTMLResponse
 
 from registry.calc import DEFAULT_FIT
 from registry.http.deps import SessionDep
-from registry.models import (
-    Access,
-    ArchitectureKind,
-    Modality,
-    ModelPublic,
-    Openness,
-    Stage,
-)
+from registry.models import ModelPublic
 from registry.services import views
 from registry.services.calculator import resolve_fit
 from registry.store import queries
-from registry.store.filters import SORTABLE, ModelFilters
 from registry.web import datasets
 from registry.web.charts import render_chart
 from registry.web.charts.explore import family_chart
@@ -36,84 +28,6 @@ from registry.web.rendering import count, gigabytes, page, power10, tokens, with
 
 router = APIRouter(include_in_schema=False)
 Fit = Annotated[str | None, Query(max_length=64)]
-TABLE_COLUMNS = (
-    ("name", "model"),
-    ("family", "family"),
-    ("organization", "organization"),
-    ("release_date", "released"),
-    ("access", "access"),
-    ("openness", "openness"),
-    ("architecture", "arch"),
-    ("total_params", "params"),
-    ("active_params", "active"),
-    ("training_tokens", "tokens"),
-    ("tokens_per_param", "tokens/param"),
-    ("context_length", "context"),
-)
-CHOICES = {
-    "access": [a.value for a in Access],
-    "openness": [o.value for o in Openness],
-    "architecture": [a.value for a in ArchitectureKind],
-    "stage": [s.value for s in Stage],
-    "modality": [m.value for m in Modality],
-}
-
-
-def _sort_links(filters: ModelFilters) -> dict[str, str]:
-    """For each sortable column, the query string that sorts by it (again: the other way)."""
-    links = {}
-    for column in SORTABLE:
-        order = f"-{column}" if filters.sort == column else column
-        links[column] = filters.model_copy(update={"sort": order, "offset": 0}).query_string()
-    return links
-
-
-def _pages(filters: ModelFilters, count: int) -> dict[str, str | None]:
-    """Query strings of the previous and next pages (None at either end)."""
-    previous = max(filters.offset - filters.limit, 0)
-    after = filters.offset + filters.limit
-    return {
-        "previous": filters.model_copy(update={"offset": previous}).query_string()
-        if filters.offset
-        else None,
-        "next": filters.model_copy(update={"offset": after}).query_string()
-        if after < count
-        else None,
-    }
-
-
-@router.get("/", response_class=HTMLResponse)
-def model_table(request: Request, session: SessionDep) -> HTMLResponse:
-    """The model table: the API's filters as a form, sortable columns, count and CSV link."""
-    filters, errors = model_filters(request.query_params)
-    query = filters.query_string()
-    # The CSV holds every match: limit and offset back to their defaults drop out of the query.
-    defaults = ModelFilters()
-    export = filters.model_copy(update={"limit": defaults.limit, "offset": 0}).query_string()
-
-    def build() -> dict[str, Any]:
-        table = views.model_table(session, filters)
-        return {
-            **table,
-            "filters": filters,
-            "errors": errors,
-            "columns": TABLE_COLUMNS,
-            "sortable": SORTABLE,
-            "sort_links": _sort_links(filters),
-            "pages": _pages(filters, table["count"]),
-            "families": queries.list_families(session),
-            "organizations": queries.list_organizations(session),
-            "choices": CHOICES,
-            "csv_url": with_query("/api/v1/models.csv", export),
-        }
-
-    return page(
-        request,
-        "index.html",
-        build,
-        json_url=with_query("/api/v1/models", query),
-        status_code=422 if errors else 200,
-    )
 
 
 def _chart_row(model: ModelPublic) -> dict[str, Any]:
@@ -225,6 +139,12 @@ def family_page(
             if not (m.release_date and m.total_params)
         ]
         names = datasets.names(session, revision)
-        return {"family": family, "chart": chart, "left_out": left_out, "names": names}
+        organization_name = names["organization"].get(family["organization"], family["organization"])
+        return {
+            "family": family,
+            "chart": chart,
+            "left_out": left_out,
+            "organization_name": organization_name,
+        }
 
     return page(request, "family.html", build, json_url=f"/api/v1/families/{slug}")

@@ -25,6 +25,7 @@ from registry.web.vendor import BUNDLE_URL
 TEMPLATES_DIR = resource_dir("templates")
 NAV = (
     ("/", "Models"),
+    ("/families", "Families"),
     ("/scaling", "Scaling"),
     ("/moe", "MoE"),
     ("/context", "Context"),
@@ -205,7 +206,8 @@ def error_page(
 ) -> HTMLResponse:
     """The error page: the message (escaped) and the status."""
     context = {"message": message, "status_code": status_code, "json_url": json_url}
-    return templates.TemplateResponse(request, "error.html", context, status_code=status_code)
+    template = "404.html" if status_code == 404 else "error.html"
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def with_query(path: str, query: str) -> str:

@@ -65,5 +65,7 @@ def test_calc_module_is_small(path: Path) -> None:
 
 def test_purity_check_catches_a_bad_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("from sqlalchemy import select\nimport registry.store.engine\n", encoding="utf-8")
+    bad.write_text(
+        "from sqlalchemy import select\nimport registry.store.engine\n", encoding="utf-8"
+    )
     assert imported_modules(bad) == ["sqlalchemy", "registry.store.engine"]

@@ -90,7 +90,11 @@ def write_raw_safetensors(path: Path, tensors: dict[str, Raw]) -> None:
     header: dict[str, Any] = {"__metadata__": {"format": "pt"}}
     offset, blobs = 0, []
     for name, (dtype, shape, data) in tensors.items():
-        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
+        header[name] = {
+            "dtype": dtype,
+            "shape": list(shape),
+            "data_offsets": [offset, offset + len(data)],
+        }
         offset += len(data)
         blobs.append(data)
     encoded = json.dumps(header).encode()
@@ -159,7 +163,9 @@ def unpack_gptq(qweight: Any) -> Any:
 def unpack_zeros(qzeros: Any) -> Any:
     """Inverse of the GPTQ zero packing: (groups, out/8) int32 to (groups, out) zeros."""
     q = qzeros.view(np.uint32)
-    stored = np.stack([(q >> np.uint32(4 * j)) & 15 for j in range(8)], axis=2).reshape(q.shape[0], -1)
+    stored = np.stack([(q >> np.uint32(4 * j)) & 15 for j in range(8)], axis=2).reshape(
+        q.shape[0], -1
+    )
     return (stored + 1) & 15
 
 
@@ -174,7 +180,12 @@ def bnb4_pack(w: Any, *, blocksize: int = 64, nested: bool = False) -> dict[str,
     codes = np.abs((blocks / absmax[:, None])[..., None] - NF4).argmin(-1).ravel()[:n]
     codes = np.pad(codes, (0, n % 2)).astype(np.uint8)
     packed = (codes[0::2] << 4) | codes[1::2]
-    state = {"quant_type": "nf4", "blocksize": blocksize, "dtype": "float16", "shape": list(w.shape)}
+    state = {
+        "quant_type": "nf4",
+        "blocksize": blocksize,
+        "dtype": "float16",
+        "shape": list(w.shape),
+    }
     tensors = {
         "weight": as_raw("U8", packed.reshape(-1, 1)),
         "weight.quant_map": as_raw("F32", NF4),
@@ -184,9 +195,7 @@ def bnb4_pack(w: Any, *, blocksize: int = 64, nested: bool = False) -> dict[str,
         state |= {"nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": 0.0}
         tensors["weight.absmax"] = as_raw("U8", np.round(absmax / top * 255).astype(np.uint8))
         tensors["weight.nested_absmax"] = as_raw("F32", np.array([top], dtype=np.float32))
-        tensors["weight.nested_quant_map"] = as_raw(
-            "F32", np.linspace(0, 1, 256, dtype=np.float32)
-        )
+        tensors["weight.nested_quant_map"] = as_raw("F32", np.linspace(0, 1, 256, dtype=np.float32))
     else:
         tensors["weight.absmax"] = as_raw("F32", absmax.astype(np.float32))
     record = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
@@ -229,7 +238,10 @@ def fp8_pack(torch: ModuleType, w: Any, *, block: int) -> dict[str, Raw]:
             scale[i, j] = max(float(np.abs(tile).max()), 1e-8) / 448
     expanded = np.kron(scale, np.ones((block, block), dtype=np.float32))[:out, :inp]
     fp8 = torch.from_numpy(w / expanded).to(torch.float8_e4m3fn).view(torch.uint8).numpy()
-    return {"weight": ("F8_E4M3", (out, inp), fp8.tobytes()), "weight_scale_inv": as_raw("F32", scale)}
+    return {
+        "weight": ("F8_E4M3", (out, inp), fp8.tobytes()),
+        "weight_scale_inv": as_raw("F32", scale),
+    }
 
 
 def write_quantized(
@@ -261,9 +273,25 @@ def write_quantized(
         for suffix, raw in packed.items():
             tensors[f"{prefix}.{suffix}"] = raw
     quantization = {
-        "gptq": {"quant_method": "gptq", "bits": 4, "group_size": group, "desc_act": False, "sym": False},
-        "awq": {"quant_method": "awq", "bits": 4, "group_size": group, "version": "gemm", "zero_point": True},
-        "bnb4": {"quant_method": "bitsandbytes", "load_in_4bit": True, "bnb_4bit_quant_type": "nf4"},
+        "gptq": {
+            "quant_method": "gptq",
+            "bits": 4,
+            "group_size": group,
+            "desc_act": False,
+            "sym": False,
+        },
+        "awq": {
+            "quant_method": "awq",
+            "bits": 4,
+            "group_size": group,
+            "version": "gemm",
+            "zero_point": True,
+        },
+        "bnb4": {
+            "quant_method": "bitsandbytes",
+            "load_in_4bit": True,
+            "bnb_4bit_quant_type": "nf4",
+        },
         "bnb8": {"quant_method": "bitsandbytes", "load_in_8bit": True},
         "compressed": {
             "quant_method": "compressed-tensors",
@@ -271,12 +299,22 @@ def write_quantized(
             "config_groups": {
                 "group_0": {
                     "targets": ["Linear"],
-                    "weights": {"num_bits": 4, "type": "int", "symmetric": True, "strategy": "group", "group_size": group},
+                    "weights": {
+                        "num_bits": 4,
+                        "type": "int",
+                        "symmetric": True,
+                        "strategy": "group",
+                        "group_size": group,
+                    },
                 }
             },
             "ignore": ["lm_head"],
         },
-        "fp8": {"quant_method": "fp8", "weight_block_size": [group, group], "activation_scheme": "dynamic"},
+        "fp8": {
+            "quant_method": "fp8",
+            "weight_block_size": [group, group],
+            "activation_scheme": "dynamic",
+        },
     }
     quantization["bnb4-nested"] = quantization["bnb4"] | {"bnb_4bit_use_double_quant": True}
     directory.mkdir(parents=True, exist_ok=True)
@@ -312,7 +350,8 @@ def q4_k(x: Any) -> Any:
     scales[:, 8:12] = (sc[:, 4:8] & 15) | ((mn[:, 4:8] & 15) << 4)
     qs = (codes[:, 0::2, :] | (codes[:, 1::2, :] << 4)).reshape(-1, 128)
     blocks = np.concatenate(
-        [d16.view(np.uint8).reshape(-1, 2), dmin16.view(np.uint8).reshape(-1, 2), scales, qs], axis=1
+        [d16.view(np.uint8).reshape(-1, 2), dmin16.view(np.uint8).reshape(-1, 2), scales, qs],
+        axis=1,
     )
     return blocks.reshape(*x.shape[:-1], rows * 144)
 
@@ -372,9 +411,11 @@ def gguf_type_for(name: str, array: Any) -> str:
         return "F32"
     if name == "token_embd.weight":
         return "F16"
-    if array.shape[-1] % 256 == 0 and any(
-        k in name for k in ("attn_q.", "attn_k.", "ffn_gate", "ffn_up")
-    ) and "ffn_gate_inp" not in name:
+    if (
+        array.shape[-1] % 256 == 0
+        and any(k in name for k in ("attn_q.", "attn_k.", "ffn_gate", "ffn_up"))
+        and "ffn_gate_inp" not in name
+    ):
         return "Q4_K"
     return "Q8_0"
 

@@ -89,9 +89,20 @@ def test_gguf_is_measured_with_llama_cpp(gguf_model: Path, short_text: Path) -> 
 
 @pytest.mark.skipif(not HAS_LLAMA_CPP, reason="needs the gguf-runtime extra (llama-cpp-python)")
 def test_cli_measures_a_gguf_file(gguf_model: Path, short_text: Path) -> None:
-    args = ["probe", str(gguf_model), "--device", "cpu", "--prompt-tokens", "8", "--new-tokens", "4"]
+    args = [
+        "probe",
+        str(gguf_model),
+        "--device",
+        "cpu",
+        "--prompt-tokens",
+        "8",
+        "--new-tokens",
+        "4",
+    ]
     args += ["--text", str(short_text)]
-    result = CliRunner().invoke(app, [*args, "--warmup", "0", "--runs", "2", "--no-record", "--json"])
+    result = CliRunner().invoke(
+        app, [*args, "--warmup", "0", "--runs", "2", "--no-record", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["total_params"] == count_path(gguf_model).total and data["decode_tokens_per_s"] > 0

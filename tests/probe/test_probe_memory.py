@@ -15,7 +15,13 @@ from registry.probe.runner import ProbeSettings, run_probe
 
 @pytest.mark.parametrize(
     ("family", "fast"),
-    [("llama", False), ("llama", True), ("mixtral", False), ("qwen2_moe", True), ("deepseek_v3", False)],
+    [
+        ("llama", False),
+        ("llama", True),
+        ("mixtral", False),
+        ("qwen2_moe", True),
+        ("deepseek_v3", False),
+    ],
 )
 def test_prediction_is_within_ten_percent_of_the_measurement(
     torch: ModuleType, checkpoints: dict[str, Path], family: str, fast: bool
@@ -47,11 +53,16 @@ def test_prediction_follows_dtype_and_quantization() -> None:
     arch = architecture_from_hf_config(TINY_CONFIGS["llama"])
     full = predict(arch, dtype="float32", batch=1, prompt_tokens=10, new_tokens=6)
     half = predict(arch, dtype="bfloat16", batch=1, prompt_tokens=10, new_tokens=6)
-    four = predict(arch, dtype="bfloat16", quantization={"bits": 4}, batch=1, prompt_tokens=10, new_tokens=6)
+    four = predict(
+        arch, dtype="bfloat16", quantization={"bits": 4}, batch=1, prompt_tokens=10, new_tokens=6
+    )
     assert full and half and four
     assert full.weights_bytes == 2 * half.weights_bytes == 8 * four.weights_bytes
     assert half.kv_cache_bytes == four.kv_cache_bytes == 2 * 2 * 2 * 16 * 2 * 16  # L kv 2 d B ctx
-    assert (weights_dtype("float16", {"bits": 8.5}), weights_dtype("float32", None)) == ("int8", "fp32")
+    assert (weights_dtype("float16", {"bits": 8.5}), weights_dtype("float32", None)) == (
+        "int8",
+        "fp32",
+    )
     assert predict(None, dtype="float32", batch=1, prompt_tokens=1, new_tokens=2) is None
 
 

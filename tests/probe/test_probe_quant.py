@@ -87,14 +87,19 @@ def _stored(path: Path) -> list[bytes]:
     raw = path.read_bytes()
     (length,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8 : 8 + length])
-    return [raw[8 + length + s : 8 + length + e] for s, e in (v["data_offsets"] for k, v in header.items() if k != "__metadata__")]
+    return [
+        raw[8 + length + s : 8 + length + e]
+        for s, e in (v["data_offsets"] for k, v in header.items() if k != "__metadata__")
+    ]
 
 
 def test_components_of_a_mixtral_match_the_calculator(
     torch: ModuleType, references: dict[str, tuple[dict[str, Any], int]], tmp_path: Path
 ) -> None:
     weights, _ = references["mixtral"]
-    directory = write_quantized(torch, weights, TINY_CONFIGS["mixtral"], tmp_path / "g", method="gptq")
+    directory = write_quantized(
+        torch, weights, TINY_CONFIGS["mixtral"], tmp_path / "g", method="gptq"
+    )
     parts = count_report(directory)["components"]
     h, ffn, vocab, experts = 64, 128, 300, 4
     assert parts["embeddings"] == parts["head"] == vocab * h
@@ -138,7 +143,11 @@ def test_sharded_gptq_checkpoint_is_counted_through_its_index(
         tensors = {}
         for name in chunk:
             begin, end = header[name]["data_offsets"]
-            tensors[name] = (header[name]["dtype"], tuple(header[name]["shape"]), raw[8 + length + begin : 8 + length + end])
+            tensors[name] = (
+                header[name]["dtype"],
+                tuple(header[name]["shape"]),
+                raw[8 + length + begin : 8 + length + end],
+            )
             weight_map[name] = file
         write_raw_safetensors(sharded / file, tensors)
     (sharded / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
@@ -181,7 +190,9 @@ def test_gguf_counts_as_the_unquantized_model(
     expected = 2 * types["F16"] + 4 * types["F32"] + types["Q4_K"] * 144 // 256
     expected += types["Q8_0"] * 34 // 32
     reader = gguf.GGUFReader(path)
-    assert report["weights_bytes"] == expected + 4 * 32 == sum(int(t.n_bytes) for t in reader.tensors)
+    assert (
+        report["weights_bytes"] == expected + 4 * 32 == sum(int(t.n_bytes) for t in reader.tensors)
+    )
     assert sum(report["components"].values()) == exact
     if family == "mixtral":
         assert report["components"]["experts"] == 2 * 4 * 3 * 256 * 512
@@ -200,7 +211,9 @@ def test_truncated_gguf_is_one_clear_error(tiny_gguf: Path) -> None:
     for cut in (len(raw) - 1000, 2000, 30):
         broken = tiny_gguf.with_name(f"cut-{cut}.gguf")
         broken.write_bytes(raw[:cut])
-        with pytest.raises(CheckpointError, match="truncated or its header lies about its sizes") as caught:
+        with pytest.raises(
+            CheckpointError, match="truncated or its header lies about its sizes"
+        ) as caught:
             count_path(broken)
         assert str(broken) in caught.value.message and f"{cut:,}" in caught.value.message
 
@@ -225,13 +238,23 @@ def test_safetensors_header_lying_about_sizes_is_refused(tmp_path: Path) -> None
     (directory / "config.json").write_text(json.dumps(TINY_CONFIGS["llama"]))
     header = {"w.weight": {"dtype": "F32", "shape": [300, 64], "data_offsets": [0, 100]}}
     encoded = json.dumps(header).encode()
-    (directory / "model.safetensors").write_bytes(struct.pack("<Q", len(encoded)) + encoded + bytes(100))
-    with pytest.raises(CheckpointError, match=r"F32 \[300, 64\], expected 76,800 bytes, but its data_offsets span 100"):
+    (directory / "model.safetensors").write_bytes(
+        struct.pack("<Q", len(encoded)) + encoded + bytes(100)
+    )
+    with pytest.raises(
+        CheckpointError,
+        match=r"F32 \[300, 64\], expected 76,800 bytes, but its data_offsets span 100",
+    ):
         count_path(directory)
     header = {"w.weight": {"dtype": "F32", "shape": [300, 64], "data_offsets": [0, 76_800]}}
     encoded = json.dumps(header).encode()
-    (directory / "model.safetensors").write_bytes(struct.pack("<Q", len(encoded)) + encoded + bytes(100))
-    with pytest.raises(CheckpointError, match=r"needs bytes up to .* but the file has .*truncated or its header lies"):
+    (directory / "model.safetensors").write_bytes(
+        struct.pack("<Q", len(encoded)) + encoded + bytes(100)
+    )
+    with pytest.raises(
+        CheckpointError,
+        match=r"needs bytes up to .* but the file has .*truncated or its header lies",
+    ):
         count_path(directory)
 
 
@@ -241,24 +264,35 @@ def test_unknown_quantization_method_is_not_guessed(tmp_path: Path) -> None:
     config = TINY_CONFIGS["llama"] | {"quantization_config": {"quant_method": "mystery4"}}
     (directory / "config.json").write_text(json.dumps(config))
     write_raw_safetensors(directory / "model.safetensors", {"w.qweight": ("I32", (2,), bytes(8))})
-    with pytest.raises(CannotCount, match="quantization method 'mystery4' is not one the counter knows"):
+    with pytest.raises(
+        CannotCount, match="quantization method 'mystery4' is not one the counter knows"
+    ):
         count_path(directory)
 
 
 def test_bnb_quant_state_disagreeing_with_its_codes_is_refused(tmp_path: Path) -> None:
     directory = tmp_path / "m"
     directory.mkdir()
-    config = TINY_CONFIGS["llama"] | {"quantization_config": {"quant_method": "bitsandbytes", "load_in_4bit": True}}
+    config = TINY_CONFIGS["llama"] | {
+        "quantization_config": {"quant_method": "bitsandbytes", "load_in_4bit": True}
+    }
     (directory / "config.json").write_text(json.dumps(config))
     state = json.dumps({"quant_type": "nf4", "blocksize": 64, "shape": [64, 64]}).encode()
     write_raw_safetensors(
         directory / "model.safetensors",
         {
             "model.layers.0.mlp.up_proj.weight": ("U8", (100, 1), bytes(100)),
-            "model.layers.0.mlp.up_proj.weight.quant_state.bitsandbytes__nf4": ("U8", (len(state),), state),
+            "model.layers.0.mlp.up_proj.weight.quant_state.bitsandbytes__nf4": (
+                "U8",
+                (len(state),),
+                state,
+            ),
         },
     )
-    with pytest.raises(CheckpointError, match=r"holds 100 bytes of 4-bit codes, but its quant_state says shape \[64, 64\], expected 2,048"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"holds 100 bytes of 4-bit codes, but its quant_state says shape \[64, 64\], expected 2,048",
+    ):
         count_path(directory)
 
 
@@ -271,17 +305,28 @@ def test_bnb_quant_state_disagreeing_with_its_codes_is_refused(tmp_path: Path) -
         ("lone-safetensors", "a single safetensors file: give its directory"),
     ],
 )
-def test_neither_checkpoint_nor_gguf_is_one_line_on_the_cli(tmp_path: Path, case: str, found: str) -> None:
+def test_neither_checkpoint_nor_gguf_is_one_line_on_the_cli(
+    tmp_path: Path, case: str, found: str
+) -> None:
     path = {
         "text": tmp_path / "notes.txt",
         "empty": tmp_path / "empty.bin",
         "fake-gguf": tmp_path / "model.gguf",
         "lone-safetensors": tmp_path / "model.safetensors",
     }[case]
-    path.write_bytes({"text": b"hello world\n", "empty": b"", "fake-gguf": b"GGML" + bytes(60), "lone-safetensors": bytes(16)}[case])
+    path.write_bytes(
+        {
+            "text": b"hello world\n",
+            "empty": b"",
+            "fake-gguf": b"GGML" + bytes(60),
+            "lone-safetensors": bytes(16),
+        }[case]
+    )
     result = CliRunner().invoke(app, ["probe", str(path), "--count-only", "--json"])
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: {str(path)!r}: expected a Hugging Face checkpoint directory")
+    assert result.stderr.startswith(
+        f"error: {str(path)!r}: expected a Hugging Face checkpoint directory"
+    )
     assert found in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
 
@@ -296,10 +341,15 @@ def test_cli_count_only_prints_the_report(tiny_gguf: Path) -> None:
 
 
 def test_count_only_needs_no_torch(
-    torch: ModuleType, references: dict[str, tuple[dict[str, Any], int]], tmp_path: Path, tiny_gguf: Path
+    torch: ModuleType,
+    references: dict[str, tuple[dict[str, Any], int]],
+    tmp_path: Path,
+    tiny_gguf: Path,
 ) -> None:
     weights, exact = references["mixtral"]
-    directory = write_quantized(torch, weights, TINY_CONFIGS["mixtral"], tmp_path / "awq", method="awq")
+    directory = write_quantized(
+        torch, weights, TINY_CONFIGS["mixtral"], tmp_path / "awq", method="awq"
+    )
     for path, total in ((directory, exact), (tiny_gguf, None)):
         code = (
             "import sys; sys.modules['torch'] = None; sys.modules['transformers'] = None\n"
@@ -307,7 +357,9 @@ def test_count_only_needs_no_torch(
             f"sys.argv = ['registry', 'probe', {str(path)!r}, '--count-only', '--json']\n"
             "main()\n"
         )
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+        )
         assert done.returncode == 0, done.stderr
         data = json.loads(done.stdout)
         assert "torch" not in done.stderr
@@ -318,7 +370,9 @@ def test_count_only_needs_no_torch(
 
 
 def test_directory_of_gguf_files_points_at_the_file(tiny_gguf: Path) -> None:
-    with pytest.raises(CheckpointError, match=r"has no config.json but holds GGUF files \(tiny.gguf\)"):
+    with pytest.raises(
+        CheckpointError, match=r"has no config.json but holds GGUF files \(tiny.gguf\)"
+    ):
         count_path(tiny_gguf.parent)
 
 
@@ -326,7 +380,9 @@ def test_bits_per_weight_is_stored_bits_over_logical_params(
     torch: ModuleType, references: dict[str, tuple[dict[str, Any], int]], tmp_path: Path
 ) -> None:
     weights, exact = references["llama"]
-    directory = write_quantized(torch, weights, TINY_CONFIGS["llama"], tmp_path / "q", method="gptq")
+    directory = write_quantized(
+        torch, weights, TINY_CONFIGS["llama"], tmp_path / "q", method="gptq"
+    )
     report = count_report(directory)
     assert report["bits_per_weight"] == pytest.approx(8 * report["weights_bytes"] / exact, abs=1e-4)
     raw = (directory / "model.safetensors").read_bytes()
@@ -336,7 +392,12 @@ def test_bits_per_weight_is_stored_bits_over_logical_params(
 
 @pytest.mark.parametrize(
     ("method", "quant_method", "extra"),
-    [("gptq", "gptq", "gptq"), ("awq", "awq", "gptq"), ("bnb4", "bitsandbytes", "bnb"), ("compressed", "compressed-tensors", "compressed-tensors")],
+    [
+        ("gptq", "gptq", "gptq"),
+        ("awq", "awq", "gptq"),
+        ("bnb4", "bitsandbytes", "bnb"),
+        ("compressed", "compressed-tensors", "compressed-tensors"),
+    ],
 )
 def test_loading_without_its_runtime_names_the_extra(
     torch: ModuleType,
@@ -351,7 +412,9 @@ def test_loading_without_its_runtime_names_the_extra(
     if runtime_missing(quant_method) is None:
         pytest.skip(f"the {extra} runtime is installed here")
     weights, _ = references["llama"]
-    directory = write_quantized(torch, weights, TINY_CONFIGS["llama"], tmp_path / method, method=method)
+    directory = write_quantized(
+        torch, weights, TINY_CONFIGS["llama"], tmp_path / method, method=method
+    )
     result = CliRunner().invoke(app, ["probe", str(directory), "--device", "cpu", "--no-record"])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: loading a {quant_method} checkpoint needs ")

@@ -57,7 +57,9 @@ def cli_json(*args: str) -> dict[str, object]:
 
 
 def options(values: dict[str, str]) -> list[str]:
-    return [part for name, value in values.items() for part in ("--" + name.replace("_", "-"), value)]
+    return [
+        part for name, value in values.items() for part in ("--" + name.replace("_", "-"), value)
+    ]
 
 
 TOOLS = [

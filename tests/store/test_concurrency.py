@@ -42,13 +42,13 @@ def _tree(tmp_path: Path, name: str, *, context: int, drop_open: bool) -> TreeRe
 def test_readers_never_see_a_half_loaded_tree(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = queries._order
+    original = queries.order_of
 
     def slow_reader(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.01)  # between the count and the rows: wide open to a load's commit
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(queries, "_order", slow_reader)
+    monkeypatch.setattr(queries, "order_of", slow_reader)
     old = _tree(tmp_path, "old", context=OLD_CONTEXT, drop_open=False)
     new = _tree(tmp_path, "new", context=NEW_CONTEXT, drop_open=True)
     load_records(engine, old)
