@@ -23,7 +23,6 @@ from registry.web.charts import render_chart
 from registry.web.charts.explore import family_chart
 from registry.web.charts.placement import placement_chart
 from registry.web.comparison import LABELS
-from registry.web.forms import model_filters
 from registry.web.rendering import count, gigabytes, page, power10, tokens, with_query
 
 router = APIRouter(include_in_schema=False)
@@ -139,7 +138,8 @@ def family_page(
             if not (m.release_date and m.total_params)
         ]
         names = datasets.names(session, revision)
-        organization_name = names["organization"].get(family["organization"], family["organization"])
+        organization = family["organization"]
+        organization_name = names["organization"].get(organization, organization)
         return {
             "family": family,
             "chart": chart,
