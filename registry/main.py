@@ -12,12 +12,13 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import web
-from registry.api import calc, compare, families, models, probe_runs
+from registry.api import calc, compare, families, history, models, probe_runs
 from registry.api.docs import mount_docs
 from registry.calc import CalcError
 from registry.config import Settings, get_settings
 from registry.errors import RegistryError
 from registry.http.cache import RevisionCache, revision_reader
+from registry.http.revision import PinnedCacheControl
 from registry.http.security import BodyLimit, SecurityHeaders
 from registry.store.engine import create_db_engine, snapshot_engine
 from registry.web.rendering import error_page
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.resolved_database_url)
     app.state.read_engine = snapshot_engine(app.state.engine)
+    app.add_middleware(PinnedCacheControl)  # inside the cache: ?revision= answers never change
     app.add_middleware(
         RevisionCache,
         revision=revision_reader(app.state.engine),
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (models.router, families.router, compare.router, calc.router):
         app.include_router(router)
     app.include_router(probe_runs.router)
+    app.include_router(history.router)
     mount_docs(app)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from registry.api.schemas import ERRORS, ComparePublic
-from registry.http.deps import SessionDep
 from registry.http.responses import json_response
+from registry.http.revision import PinnedSessionDep
 from registry.services import views
 
 router = APIRouter(prefix="/api/v1", tags=["compare"], responses=ERRORS)
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["compare"], responses=ERRORS)
 
 @router.get("/compare", response_model=ComparePublic)
 def compare(
-    session: SessionDep,
+    session: PinnedSessionDep,
     models: Annotated[
         str,
         Query(

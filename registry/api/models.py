@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from registry.api.schemas import ERRORS, ModelDetailPublic, PlacementPublic
 from registry.http.deps import SessionDep
 from registry.http.responses import json_response
+from registry.http.revision import FilteredReadDep, PinnedSessionDep
 from registry.models import ModelPublic, ModelsPublic
 from registry.services import exports, views
 from registry.store import queries
@@ -26,9 +27,9 @@ Fit = Annotated[
 
 
 @router.get("/models", response_model=ModelsPublic)
-def list_models(session: SessionDep, filters: Filters) -> Response:
+def list_models(read: FilteredReadDep) -> Response:
     """Models matching every filter given, a page at a time, with the total count."""
-    return json_response(views.model_table(session, filters))
+    return json_response(views.model_table(read.session, read.filters))
 
 
 def _all_matching(session: SessionDep, filters: ModelFilters) -> list[ModelPublic]:
@@ -52,7 +53,7 @@ def export_json(session: SessionDep, filters: Filters) -> Response:
 
 
 @router.get("/models/{slug}", response_model=ModelDetailPublic)
-def get_model(session: SessionDep, slug: Slug, fit: Fit = None) -> Response:
+def get_model(session: PinnedSessionDep, slug: Slug, fit: Fit = None) -> Response:
     """Everything about one model: sources, lineage, evaluations, derived values, placement."""
     return json_response(views.model_detail(session, slug=slug, fit=fit))
 

@@ -1,14 +1,15 @@
 """The ``registry`` command line: the root app, its command groups, and the console entry point.
 
-Each group lives in its own module (``seeds``, ``db``, ``server``, ``calc``, ``probe``); every
-command is registered through ``reports_errors``, so bad input prints one line and exits 2.
+Each group lives in its own module (``seeds``, ``history``, ``db``, ``server``, ``calc``,
+``probe``); every command is registered through ``reports_errors``, so bad input prints one line
+and exits 2.
 """
 
 from __future__ import annotations
 
 import typer
 
-from registry.cli import seeds
+from registry.cli import history, seeds
 from registry.cli.calc import calc_app, fit
 from registry.cli.db import db_app
 from registry.cli.errors import HANDLED, fail, reports_errors
@@ -30,6 +31,8 @@ for name, command in (
     ("serve", serve),
     ("fit", fit),
     ("probe", probe),
+    ("history", history.history),
+    ("export", history.export),
 ):
     app.command(name)(reports_errors(command))
 app.add_typer(db_app, name="db")

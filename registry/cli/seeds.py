@@ -47,6 +47,7 @@ def validate(path: SeedPath = None) -> None:
 
 def seed(path: SeedPath = None) -> None:
     """Validate the seeds, then load them in one transaction: only what changed is written."""
+    from registry.seeds.gitref import seeds_commit
     from registry.seeds.records import tree_records
     from registry.store.engine import check_connection, get_engine
     from registry.store.migrate import ensure_current
@@ -57,7 +58,7 @@ def seed(path: SeedPath = None) -> None:
     ensure_current(engine)
     records = tree_records(tree)
     try:
-        changes = _load(engine, records)
+        changes = _load(engine, records, commit=seeds_commit(tree.root))
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         console.print(
@@ -80,16 +81,17 @@ def seed(path: SeedPath = None) -> None:
                 typer.echo(f"  {label} {kind[:-1] if kind != 'families' else 'family'} {slug}")
 
 
-def _load(engine: Engine, records: TreeRecords) -> ChangeSet:
+def _load(engine: Engine, records: TreeRecords, *, commit: str | None) -> ChangeSet:
     from registry.seeds.load import load_records
 
     if len(records.models) < PROGRESS_THRESHOLD:
-        return load_records(engine, records)
+        return load_records(engine, records, commit=commit)
     with RichProgress(console=console, transient=True) as bar:
         task = bar.add_task("loading models", total=len(records.models))
         return load_records(
             engine,
             records,
+            commit=commit,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
 

@@ -32,6 +32,14 @@ from registry.models.enums import (  # noqa: E402
     Stage,
     enum_column,
 )
+from registry.models.history import (  # noqa: E402
+    ChangeAction,
+    ChangeEntry,
+    ChangeKind,
+    Revision,
+    RevisionOrigin,
+    RevisionSnapshot,
+)
 from registry.models.knowledge import (  # noqa: E402
     ARCH_BOOL_FIELDS,
     ARCH_INT_FIELDS,
@@ -67,6 +75,9 @@ __all__ = [
     "ARCH_STR_FIELDS",
     "Access",
     "ArchitectureKind",
+    "ChangeAction",
+    "ChangeEntry",
+    "ChangeKind",
     "Claim",
     "Confidence",
     "DatasetRevision",
@@ -91,6 +102,9 @@ __all__ = [
     "ProbeRunPublic",
     "ProbeRunsPublic",
     "Relation",
+    "Revision",
+    "RevisionOrigin",
+    "RevisionSnapshot",
     "SourcePublic",
     "Stage",
     "enum_column",

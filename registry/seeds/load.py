@@ -25,6 +25,7 @@ from registry.models import (
     Organization,
 )
 from registry.seeds.changes import ChangeSet, compare
+from registry.seeds.history import record_history
 from registry.seeds.records import Record, TreeRecords, canonical_rows
 
 Progress = Callable[[int, int], None]
@@ -111,9 +112,18 @@ def _value(value: Any) -> Any:
 
 
 def load_records(
-    engine: Engine, desired: TreeRecords, *, progress: Progress | None = None
+    engine: Engine,
+    desired: TreeRecords,
+    *,
+    progress: Progress | None = None,
+    commit: str | None = None,
+    history: bool = True,
 ) -> ChangeSet:
-    """Make the database hold exactly ``desired``; return what changed (empty: nothing written)."""
+    """Make the database hold exactly ``desired``; return what changed (empty: nothing written).
+
+    The change log (``registry.seeds.history``; ``commit``: the seeds' git commit, if known) is
+    written in the same transaction, so a failed load records nothing (docs/HISTORY.md).
+    """
     with engine.begin() as connection:
         _lock(connection)
         current = read_records(connection)
@@ -122,6 +132,8 @@ def load_records(
             return changes
         _apply(connection, desired, changes, progress)
         _write_revision(connection, desired)
+        if history:
+            record_history(connection, current, desired, changes, commit=commit)
     return changes
 
 

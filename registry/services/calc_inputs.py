@@ -42,9 +42,10 @@ def _human_int(value: Any) -> Any:
 
 
 QUANTITY_HINT = f"A number or {COUNT_HINT}."
-# A count of parameters, tokens or FLOPs: finite, positive, at most 1e40.
+# A count of parameters, tokens or FLOPs: finite, at least one, at most 1e40 (below one the
+# laws' powers underflow to meaningless numbers).
 Quantity = Annotated[
-    float, BeforeValidator(_human_float), Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
+    float, BeforeValidator(_human_float), Field(ge=1, le=MAX_QUANTITY, allow_inf_nan=False)
 ]
 # A lifetime demand in tokens: as a quantity, but zero is meaningful (no inference at all).
 Demand = Annotated[

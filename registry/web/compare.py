@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from registry.calc import DEFAULT_FIT, FIT_DESCRIPTIONS
-from registry.http.deps import SessionDep
+from registry.http.revision import PinnedSessionDep
 from registry.services import views
 from registry.services.calculator import resolve_fit
 from registry.store import queries
@@ -115,7 +115,7 @@ def _compared(
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(
     request: Request,
-    session: SessionDep,
+    session: PinnedSessionDep,
     models: Annotated[str | None, Query(max_length=2000)] = None,
     add: Annotated[str | None, Query(max_length=200)] = None,
     only: Annotated[str | None, Query(max_length=32)] = None,

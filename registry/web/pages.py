@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse
 
 from registry.calc import DEFAULT_FIT
 from registry.http.deps import SessionDep
+from registry.http.revision import PinnedSessionDep
 from registry.models import ModelPublic
-from registry.services import views
+from registry.services import history, views
 from registry.services.calculator import resolve_fit
 from registry.store import queries
 from registry.web import datasets
@@ -67,7 +68,7 @@ def _facts(model: ModelPublic, names: dict[str, dict[str, str]]) -> list[tuple[s
 @router.get("/models/{slug}", response_class=HTMLResponse)
 def model_page(
     request: Request,
-    session: SessionDep,
+    session: PinnedSessionDep,
     slug: Annotated[str, Path(max_length=96)],
     fit: Fit = None,
 ) -> HTMLResponse:
@@ -98,6 +99,7 @@ def model_page(
             "field_labels": LABELS,
             "sources_by_field": sources,
             "fit": fit or DEFAULT_FIT,
+            "history": history.model_history(session, slug=slug)["data"],
         }
 
     return page(request, "model.html", build, json_url=with_query(f"/api/v1/models/{slug}", query))

@@ -186,7 +186,7 @@ def test_fit_saves_a_law_that_every_fit_option_can_use(tmp_path: Path, fits_file
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["calc", "optimal", "--flops", "-5"], "--flops: Input should be greater than 0"),
+        (["calc", "optimal", "--flops", "-5"], "--flops: Input should be greater than or equal to 1"),
         (
             ["calc", "place", "--params", "7e9", "--tokens", "1e12", "--fit", "nope"],
             "unknown fit 'nope'",

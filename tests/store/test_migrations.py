@@ -23,6 +23,9 @@ TABLES = {
     "claim",
     "dataset_revision",
     "probe_run",
+    "revision",
+    "change_log",
+    "revision_snapshot",
 }
 
 
