@@ -21,12 +21,15 @@ def compare(
         str,
         Query(
             max_length=800,
-            description="2 to 8 model slugs separated by commas.",
+            description="2 to 8 model slugs separated by commas (more is a 422). An unknown "
+            "slug is named in `unknown` and `warnings` and the others are still compared; "
+            "404 only when none is known.",
             examples=["mixtral-8x7b,llama-3.1-8b"],
         ),
     ],
     fit: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """The fields side by side, which differ, and each model's placement."""
+    """The fields side by side, which differ, each model's placement and the evaluations
+    aligned by benchmark and shots."""
     slugs = models.split(",")
     return json_response(views.compare(session, slugs=slugs, fit=fit))

@@ -71,11 +71,22 @@ class OrganizationsPublic(BaseModel):
     data: list[OrganizationPublic]
 
 
+class AlignedEvaluationPublic(BaseModel):
+    """One benchmark at one number of shots, with each compared model's score (or null)."""
+
+    benchmark: str
+    shots: int | None
+    scores: dict[str, EvaluationPublic | None]
+
+
 class ComparePublic(BaseModel):
     models: list[ModelPublic]
     fields: list[str]
     differing: list[str]
     placements: dict[str, dict[str, Any] | None]
+    evaluations: list[AlignedEvaluationPublic] = []
+    unknown: list[str] = []
+    warnings: list[str] = []
 
 
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {

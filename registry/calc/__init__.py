@@ -37,10 +37,13 @@ from registry.calc.kaplan import (
 from registry.calc.laws import (
     BUILTIN_FITS,
     DEFAULT_FIT,
+    FIT_DESCRIPTIONS,
+    FIT_TITLES,
     Approach1Allocation,
     ChinchillaFit,
     Law,
     fit_from_dict,
+    fit_title,
     get_fit,
 )
 from registry.calc.memory import (
@@ -60,6 +63,8 @@ from registry.calc.placement import Placement, place, place_many
 __all__ = [
     "BUILTIN_FITS",
     "DEFAULT_FIT",
+    "FIT_DESCRIPTIONS",
+    "FIT_TITLES",
     "GPU_PEAKS",
     "PF_DAY_FLOPS",
     "Approach1Allocation",
@@ -87,6 +92,7 @@ __all__ = [
     "decode_ceiling_tokens_per_s",
     "fit_from_dict",
     "fit_law",
+    "fit_title",
     "flops_per_token",
     "flops_to_pf_days",
     "get_fit",

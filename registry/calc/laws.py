@@ -172,6 +172,34 @@ BUILTIN_FITS: dict[str, Law] = {
 }
 
 
+# What each built-in set is, in a phrase and a sentence, for the pages where a fit is chosen
+# (docs/SCIENCE.md section 3 gives the coefficients' sources).
+FIT_TITLES: dict[str, str] = {
+    "epoch2024": "Epoch's 2024 refit of Chinchilla",
+    "hoffmann2022": "Chinchilla's published fit (rounded)",
+    "hoffmann2022-exact": "Chinchilla's fit, unrounded",
+    "sardana2024": "Sardana et al.'s 2024 coefficients",
+    "approach1": "Chinchilla's Approach 1 (about 20 tokens per parameter)",
+}
+FIT_DESCRIPTIONS: dict[str, str] = {
+    "epoch2024": "Besiroglu et al. (2024) refit Chinchilla's loss law to its published data: "
+    "about 20 tokens per parameter at 10^22 FLOPs, falling slowly with compute. The default.",
+    "hoffmann2022": "The loss law as Hoffmann et al. (2022) printed it, rounded; Besiroglu et al. "
+    "showed it misfits the paper's own runs (60 to 150 tokens per parameter).",
+    "hoffmann2022-exact": "The same law with the unrounded coefficients (about 40 to 90 tokens "
+    "per parameter).",
+    "sardana2024": "Chinchilla's law with the exponents Sardana et al. (2024) use to add "
+    "inference cost to the trade-off (Beyond Chinchilla-Optimal).",
+    "approach1": "No loss law: parameters and tokens both grow as the square root of compute, "
+    f"{APPROACH1_TOKENS_PER_PARAM:g} tokens per parameter at every scale.",
+}
+
+
+def fit_title(name: str) -> str:
+    """A built-in set's name as a person reads it; a saved set keeps its own name."""
+    return FIT_TITLES.get(name, f"the {name} fit")
+
+
 def get_fit(name: str | None = None, *, saved: Mapping[str, ChinchillaFit] | None = None) -> Law:
     """The set called ``name`` (default ``epoch2024``): built-in sets first, then ``saved``."""
     key = DEFAULT_FIT if name is None else name

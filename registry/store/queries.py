@@ -89,6 +89,11 @@ def models_by_slug(session: Session, *, slugs: Sequence[str]) -> list[ModelPubli
     return public_models(session, [found[slug] for slug in slugs])
 
 
+def existing_slugs(session: Session, *, slugs: Sequence[str]) -> list[str]:
+    """Those of ``slugs`` that name a model (in no particular order)."""
+    return list(session.exec(select(Model.slug).where(col(Model.slug).in_(slugs))).all())
+
+
 def public_models(session: Session, rows: Sequence[Row]) -> list[ModelPublic]:
     """Models in their public shape, with modalities and sources fetched in one query each."""
     ids = [model.id for model, _, _ in rows]

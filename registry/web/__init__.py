@@ -6,10 +6,10 @@
 from fastapi import APIRouter
 
 from registry.resources import STATIC_DIR
-from registry.web import calculator, explore, fit, history, pages, site, table, vendor
+from registry.web import calculator, compare, explore, fit, history, pages, site, table, vendor
 
 router = APIRouter(include_in_schema=False)
-for module in (table, pages, site, explore, calculator, fit, vendor, history):
+for module in (table, pages, compare, site, explore, calculator, fit, vendor, history):
     router.include_router(module.router)
 
 BODY_LIMITS = {"/fit": fit.MAX_UPLOAD_BYTES}

@@ -36,6 +36,19 @@ def per_revision(revision: str, key: tuple[Hashable, ...], build: Callable[[], T
     return once(data_cache, (revision, *key), build)
 
 
+def names(session: Session, revision: str) -> dict[str, dict[str, str]]:
+    """Family, organization and model names by slug, for pages that show names, not slugs."""
+
+    def build() -> dict[str, dict[str, str]]:
+        return {
+            "family": {f["slug"]: f["name"] for f in queries.list_families(session)},
+            "organization": {o["slug"]: o["name"] for o in queries.list_organizations(session)},
+            "model": {m.slug: m.name for m in all_models(session)},
+        }
+
+    return per_revision(revision, ("names",), build)
+
+
 def all_models(session: Session) -> list[ModelPublic]:
     """Every model, oldest first."""
     return queries.matching_models(session, filters=ModelFilters(sort="release_date"))

@@ -21,9 +21,10 @@ from registry.errors import RegistryError
 from registry.http.deps import SessionDep
 from registry.services.calculator import fit_choices, resolve_fit
 from registry.store import queries
-from registry.web import datasets
+from registry.web import datasets, picker
 from registry.web.charts import render_chart
 from registry.web.charts.explore import (
+    COARSE_EXPERTS,
     context_chart,
     evaluations_chart,
     moe_scatter_chart,
@@ -31,6 +32,7 @@ from registry.web.charts.explore import (
 )
 from registry.web.charts.frame import (
     RULE_OF_THUMB_TOKENS_PER_PARAM,
+    WIDTH,
     Domain,
     domain_around,
     iso_flop_budgets,
@@ -42,6 +44,7 @@ router = APIRouter(include_in_schema=False)
 Fit = Annotated[str | None, Query(max_length=64)]
 DEFAULT_BENCHMARK = "mmlu"
 Build = Callable[[], dict[str, Any]]
+SCALING_LABELS = 14  # names on /scaling: the largest runs that fit without overlapping
 
 
 def _respond(request: Request, template: str, build: Build, *, json: bool) -> Response:
@@ -65,18 +68,29 @@ def _models(session: Session, revision: str) -> list[Any]:
     return datasets.per_revision(revision, ("models",), lambda: datasets.all_models(session))
 
 
-def _scaling(session: Session, fit: str | None) -> Build:
+def _scaling(session: Session, fit: str | None, highlight: str | None = None) -> Build:
     def build() -> dict[str, Any]:
         law = resolve_fit(fit)
         revision = queries.data_revision(session)
+        models = _models(session, revision)
         rows = datasets.per_revision(
-            revision,
-            ("placed", law.name),
-            lambda: datasets.placed_rows(_models(session, revision), law),
+            revision, ("placed", law.name), lambda: datasets.placed_rows(models, law)
         )
-        chart = render_chart(
-            (revision, law.name), lambda: models_chart(law, rows, labels=False), name="scaling"
-        )
+        options = picker.choices(session)
+        chosen = picker.resolve(highlight, options) if highlight else None
+        # Names go to the largest training runs first: the models people know.
+        ranked = sorted(rows, key=lambda r: -(r["flops"] or 0))
+        labels = SCALING_LABELS
+
+        def chart(width: int = WIDTH) -> Any:
+            limit = labels if width >= WIDTH else labels // 2
+            return models_chart(
+                law, ranked, labels=True, label_limit=limit, highlight=chosen, width=width
+            )
+
+        rendered = render_chart((revision, law.name, chosen), chart, name="scaling", narrow=chart)
+        placed = {r["slug"] for r in rows}
+        left_out = [m for m in models if m.slug not in placed]
         return {
             "fit": law.as_dict(),
             "fits": list(fit_choices()),
@@ -85,26 +99,58 @@ def _scaling(session: Session, fit: str | None) -> Build:
             "tokens_per_param_rule": RULE_OF_THUMB_TOKENS_PER_PARAM,
             "iso_flops": iso_flop_budgets(_domain_of(rows)),
             "moe_note": MOE_NOTE,
-            "charts": [chart],
+            "highlight": chosen,
+            "highlight_query": highlight,
+            "highlight_missing": bool(highlight) and chosen is None,
+            "highlight_row": next((r for r in rows if r["slug"] == chosen), None),
+            "highlight_left_out": next((m.name for m in left_out if m.slug == chosen), None),
+            "left_out": left_out_reasons(left_out),
+            "choices": options,
+            "charts": [rendered],
         }
 
     return build
+
+
+def left_out_reasons(models: list[Any]) -> dict[str, list[str]]:
+    """Models /scaling cannot place, by reason: 'training tokens undisclosed': [names]."""
+    reasons: dict[str, list[str]] = {}
+    for m in models:
+        field = "parameters" if not m.total_params else "training tokens"
+        name = "total_params" if not m.total_params else "training_tokens"
+        state = "undisclosed" if name in m.undisclosed else "not recorded"
+        reasons.setdefault(f"{field} {state}", []).append(m.name)
+    return dict(sorted(reasons.items(), key=lambda item: -len(item[1])))
 
 
 def _domain_of(rows: list[dict[str, Any]]) -> Domain:
     return domain_around([r["params"] for r in rows], [r["tokens"] for r in rows])
 
 
+Highlight = Annotated[str | None, Query(max_length=200)]
+
+
 @router.get("/scaling", response_class=HTMLResponse)
-def scaling(request: Request, session: SessionDep, fit: Fit = None) -> Response:
-    """Parameters against training tokens for every model, with the frontier and iso-FLOP lines."""
-    return _respond(request, "scaling.html", _scaling(session, fit), json=False)
+def scaling(
+    request: Request, session: SessionDep, fit: Fit = None, highlight: Highlight = None
+) -> Response:
+    """Parameters against training tokens for every model, with the frontier and iso-FLOP lines;
+    ``highlight`` (a name, part of one, or a slug) rings one model and names it."""
+    return _respond(request, "scaling.html", _scaling(session, fit, highlight), json=False)
 
 
 @router.get("/scaling.json")
-def scaling_json(request: Request, session: SessionDep, fit: Fit = None) -> Response:
+def scaling_json(
+    request: Request, session: SessionDep, fit: Fit = None, highlight: Highlight = None
+) -> Response:
     """The data of ``/scaling``: every placed model, the fit and the lines drawn."""
-    return _respond(request, "scaling.html", _scaling(session, fit), json=True)
+    return _respond(request, "scaling.html", _scaling(session, fit, highlight), json=True)
+
+
+def _why_not_split(row: dict[str, Any]) -> str:
+    if row["naive_params"] and row["experts"] > COARSE_EXPERTS:
+        return f"{row['experts']} fine-grained experts: no dense size to multiply"
+    return "expert counts or active parameters not recorded"
 
 
 def _moe(session: Session) -> Build:
@@ -114,10 +160,33 @@ def _moe(session: Session) -> Build:
         charts = []
         if rows:
             charts = [
-                render_chart((revision,), lambda: moe_split_chart(rows), name="moe-split"),
-                render_chart((revision,), lambda: moe_scatter_chart(rows), name="moe-scatter"),
+                render_chart(
+                    (revision,),
+                    lambda: moe_split_chart(rows),
+                    name="moe-split",
+                    narrow=lambda width: moe_split_chart(rows, width=width),
+                ),
+                render_chart(
+                    (revision,),
+                    lambda: moe_scatter_chart(rows),
+                    name="moe-scatter",
+                    narrow=lambda width: moe_scatter_chart(rows, width=width),
+                ),
             ]
-        return {"count": len(rows), "data": rows, "charts": charts}
+        split = {r["slug"] for r in rows if r["naive_params"] and r["experts"] <= COARSE_EXPERTS}
+        return {
+            "count": len(rows),
+            "data": rows,
+            "charts": charts,
+            "left_out_split": [
+                f"{r['name']} ({_why_not_split(r)})" for r in rows if r["slug"] not in split
+            ],
+            "left_out_scatter": [
+                f"{r['name']} (active parameters not recorded)"
+                for r in rows
+                if not r["active_params"]
+            ],
+        }
 
     return build
 
@@ -137,11 +206,25 @@ def moe_json(request: Request, session: SessionDep) -> Response:
 def _context(session: Session) -> Build:
     def build() -> dict[str, Any]:
         revision = queries.data_revision(session)
-        rows = datasets.context_rows(_models(session, revision))
-        charts = (
-            [render_chart((revision,), lambda: context_chart(rows), name="context")] if rows else []
-        )
-        return {"count": len(rows), "data": rows, "charts": charts}
+        models = _models(session, revision)
+        rows = datasets.context_rows(models)
+        charts = []
+        if rows:
+            charts = [
+                render_chart(
+                    (revision,),
+                    lambda: context_chart(rows),
+                    name="context",
+                    narrow=lambda width: context_chart(rows, width=width),
+                )
+            ]
+        drawn = {r["slug"] for r in rows}
+        left_out = [
+            f"{m.name} ({'release date' if not m.release_date else 'context length'} not recorded)"
+            for m in models
+            if m.slug not in drawn
+        ]
+        return {"count": len(rows), "data": rows, "charts": charts, "left_out": left_out}
 
     return build
 

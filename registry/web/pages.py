@@ -10,22 +10,21 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from fastapi.responses import HTMLResponse
 
 from registry.calc import DEFAULT_FIT
 from registry.http.deps import SessionDep
 from registry.http.revision import PinnedSessionDep
-from registry.models import ModelArchitecture, ModelPublic
+from registry.models import ModelPublic
 from registry.services import history, views
-from registry.services.calculator import fit_choices, resolve_fit
+from registry.services.calculator import resolve_fit
 from registry.store import queries
 from registry.web import datasets
 from registry.web.charts import render_chart
-from registry.web.charts.explore import bars_chart, family_chart
-from registry.web.charts.placement import models_chart, placement_chart
-from registry.web.forms import slugs
-from registry.web.rendering import count, field_value, number, page, with_query
+from registry.web.charts.explore import family_chart
+from registry.web.charts.placement import placement_chart
+from registry.web.comparison import LABELS
+from registry.web.rendering import count, gigabytes, page, power10, tokens, with_query
 
 router = APIRouter(include_in_schema=False)
 Fit = Annotated[str | None, Query(max_length=64)]
@@ -33,11 +32,37 @@ Fit = Annotated[str | None, Query(max_length=64)]
 
 def _chart_row(model: ModelPublic) -> dict[str, Any]:
     return {
+        "slug": model.slug,
         "name": model.name,
         "family": model.family,
         "access": model.access.value,
         "architecture": model.architecture.value if model.architecture else None,
     }
+
+
+def _facts(model: ModelPublic, names: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
+    """The few numbers a reader looks for first, with their units."""
+    facts = []
+
+    def known(field: str) -> bool:
+        return getattr(model, field) is not None and field not in model.undisclosed
+
+    def shown(field: str, text: str) -> str:
+        return "undisclosed" if field in model.undisclosed else text
+
+    facts.append(("released", model.release_date or "—"))
+    facts.append(("total parameters", shown("total_params", count(model.total_params))))
+    if model.active_params and model.active_params != model.total_params:
+        facts.append(("active per token", count(model.active_params)))
+    facts.append(("training tokens", shown("training_tokens", count(model.training_tokens))))
+    if known("training_flops"):
+        facts.append(("training compute", f"{power10(model.training_flops)} FLOPs"))
+    if known("context_length"):
+        facts.append(("context", tokens(model.context_length) + " tokens"))
+    if known("total_params"):
+        facts.append(("weights in 16-bit", gigabytes(2 * (model.total_params or 0))))
+    facts.append(("licence", model.license or model.openness.value))
+    return facts
 
 
 @router.get("/models/{slug}", response_class=HTMLResponse)
@@ -47,25 +72,32 @@ def model_page(
     slug: Annotated[str, Path(max_length=96)],
     fit: Fit = None,
 ) -> HTMLResponse:
-    """A model: fields with sources, lineage, evaluations and its placement chart."""
+    """A model: its facts, its placement in a sentence and a chart, fields with named sources."""
     query = urlencode({"fit": fit} if fit else {})
 
     def build() -> dict[str, Any]:
         detail = views.model_detail(session, slug=slug, fit=fit)
+        revision = queries.data_revision(session)
+        names = datasets.names(session, revision)
         chart = None
         if detail["placement"] is not None:
             law = resolve_fit(fit)
-            key = (queries.data_revision(session), slug, law.name)
+            key = (revision, slug, law.name)
             model = _chart_row(detail["model"])
             chart = render_chart(
-                key, lambda: placement_chart(law, model, detail["placement"]), name="placement"
+                key,
+                lambda: placement_chart(law, model, detail["placement"]),
+                name="placement",
+                narrow=lambda width: placement_chart(law, model, detail["placement"], width=width),
             )
         sources = {s.field: s for s in detail["model"].sources}
         return {
             **detail,
             "chart": chart,
+            "facts": _facts(detail["model"], names),
+            "names": names,
+            "field_labels": LABELS,
             "sources_by_field": sources,
-            "fits": list(fit_choices()),
             "fit": fit or DEFAULT_FIT,
             "history": history.model_history(session, slug=slug)["data"],
         }
@@ -93,132 +125,28 @@ def family_page(
             if m.release_date and m.total_params
         ]
         chart = None
+        revision = queries.data_revision(session)
         if rows:
-            key = (queries.data_revision(session), slug)
-            chart = render_chart(key, lambda: family_chart(rows), name="family")
-        organizations = {o["slug"]: o["name"] for o in queries.list_organizations(session)}
-        name = organizations.get(family["organization"], family["organization"])
-        return {"family": family, "chart": chart, "organization_name": name}
+            chart = render_chart(
+                (revision, slug),
+                lambda: family_chart(rows),
+                name="family",
+                narrow=lambda width: family_chart(rows, width=width),
+            )
+        left_out = [
+            f"{m.name} ({'release date' if not m.release_date else 'parameters'} "
+            f"{'undisclosed' if 'total_params' in m.undisclosed else 'not recorded'})"
+            for m in family["data"]
+            if not (m.release_date and m.total_params)
+        ]
+        names = datasets.names(session, revision)
+        organization = family["organization"]
+        organization_name = names["organization"].get(organization, organization)
+        return {
+            "family": family,
+            "chart": chart,
+            "left_out": left_out,
+            "organization_name": organization_name,
+        }
 
     return page(request, "family.html", build, json_url=f"/api/v1/families/{slug}")
-
-
-def _compare_charts(revision: str, result: dict[str, Any], fit: str | None) -> list[Any]:
-    """The placement of the compared models, their parameters and their context lengths."""
-    law = resolve_fit(fit)
-    key = (revision, law.name, *(m.slug for m in result["models"]))
-    placed = [
-        {
-            **_chart_row(m),
-            "params": p["active_params"],
-            "total_params": p["params"],
-            "tokens": p["tokens"],
-            "tokens_per_param": p["tokens_per_param"],
-            "overtrain_factor": p["overtrain_factor"],
-        }
-        for m in result["models"]
-        if (p := result["placements"][m.slug])
-    ]
-    rows = [
-        {**_chart_row(m), "total_params": m.total_params, "context_length": m.context_length}
-        for m in result["models"]
-    ]
-    charts = []
-    if placed:
-        build = lambda: models_chart(law, placed, labels=True)  # noqa: E731
-        charts.append(
-            (
-                "Placement against the compute-optimal frontier",
-                render_chart(key, build, name="compare-placement"),
-            )
-        )
-    for field, title in (
-        ("total_params", "total parameters"),
-        ("context_length", "context length"),
-    ):
-        if any(r[field] for r in rows):
-            build = lambda f=field, t=title: bars_chart(rows, field=f, title=t, log=False)  # noqa: E731
-            charts.append((title.capitalize(), render_chart(key, build, name=f"compare-{field}")))
-    return charts
-
-
-def _cells(models: list[ModelPublic], field: str) -> list[tuple[str, bool]]:
-    """Each model's ``field`` as shown: (text, whether the lab left it undisclosed)."""
-    return [
-        ("undisclosed", True)
-        if field in m.undisclosed
-        else (field_value(getattr(m, field), field), False)
-        for m in models
-    ]
-
-
-def _compared(
-    session: Session, revision: str, chosen: list[str], fit: str | None
-) -> dict[str, Any]:
-    """``views.compare`` and everything the page derives from it, built once per data revision."""
-    result = views.compare(session, slugs=chosen, fit=fit)
-    models, differing = result["models"], set(result["differing"])
-    # Identity, access and size first; the architecture's hyper-parameters after them.
-    hyper = [f for f in result["fields"] if f in ModelArchitecture.model_fields]
-    fields = [f for f in result["fields"] if f not in hyper] + hyper
-    shown = [f for f in fields if any(getattr(m, f) not in (None, []) for m in models)]
-    placements = [result["placements"][m.slug] for m in models]
-    derived = [
-        (f"× compute-optimal ratio ({resolve_fit(fit).name})",
-         [number(p["overtrain_factor"]) if p else "—" for p in placements]),
-        ("break-even inference tokens",
-         [count(p["break_even_inference_tokens"]) if p else "—" for p in placements]),
-    ]  # fmt: skip
-    return {
-        "result": result,
-        "fields": fields,
-        "differing": differing,
-        "rows": [(f, f in differing, _cells(models, f)) for f in shown],
-        "derived": derived,
-        "charts": _compare_charts(revision, result, fit),
-    }
-
-
-@router.get("/compare", response_class=HTMLResponse)
-def compare_page(
-    request: Request,
-    session: PinnedSessionDep,
-    models: Annotated[list[str] | None, Query(max_length=800)] = None,
-    add: Annotated[str | None, Query(max_length=96)] = None,
-    fit: Fit = None,
-) -> Response:
-    """Models side by side, differences highlighted, with charts; add and remove models."""
-    chosen = slugs(",".join(models or []))  # models=a,b or models=a&models=b (checkboxes)
-    fit_query = {"fit": fit} if fit else {}
-    if add:
-        query = {"models": ",".join(slugs(",".join([*chosen, add])))} | fit_query
-        return RedirectResponse(f"/compare?{urlencode(query)}", status_code=303)
-    query = urlencode({"models": ",".join(chosen)} | fit_query)
-
-    def build() -> dict[str, Any]:
-        revision = queries.data_revision(session)
-        everyone = datasets.per_revision(
-            revision, ("choices",),
-            lambda: sorted((m.name, m.slug) for m in datasets.all_models(session)),
-        )  # fmt: skip
-        remove = {
-            s: urlencode({"models": ",".join(o for o in chosen if o != s)} | fit_query)
-            for s in chosen
-        }
-        context: dict[str, Any] = {
-            "chosen": chosen,
-            "choices": [(name, slug) for name, slug in everyone if slug not in chosen],
-            "fit": fit or DEFAULT_FIT,
-            "fits": list(fit_choices()),
-            "result": None,
-            "charts": [],
-            "remove_links": remove,
-        }
-        if len(chosen) >= views.COMPARE_MIN:
-            key = ("compare", *chosen, fit)
-            context |= datasets.per_revision(
-                revision, key, lambda: _compared(session, revision, chosen, fit)
-            )
-        return context
-
-    return page(request, "compare.html", build, json_url=with_query("/api/v1/compare", query))

@@ -124,7 +124,9 @@ def test_model_detail(client: TestClient) -> None:
     assert placement["tokens_per_param"] == pytest.approx(2e12 / 6.74e9)
     assert placement["flops"] == pytest.approx(6 * 6.74e9 * 2e12)
     assert placement["overtrain_factor"] > 1
-    assert body["placement_sentence"].startswith("Trained on 2T tokens, 297 per parameter")
+    assert body["placement_sentence"].startswith(
+        "Trained on 2T tokens, 297 tokens per parameter: 15x Chinchilla's 20:1 rule"
+    )
     chat = client.get("/api/v1/models/demo-7b-chat").json()
     assert chat["parents"] == [{"model": "demo-7b", "relation": "instruction-tuned", "note": None}]
     assert chat["placement"] is None  # no training tokens recorded
@@ -160,9 +162,23 @@ def test_compare_needs_two_to_eight_models(client: TestClient, models: str) -> N
     assert "2 to 8" in response.json()["detail"]
 
 
-def test_compare_unknown_slug_is_404(client: TestClient) -> None:
-    response = client.get("/api/v1/compare", params={"models": "demo-7b,ghost"})
-    assert response.status_code == 404 and "'ghost'" in response.json()["detail"]
+def test_compare_names_an_unknown_slug_and_compares_the_rest(client: TestClient) -> None:
+    response = client.get("/api/v1/compare", params={"models": "demo-7b,ghost,demo-8x1b"})
+    assert response.status_code == 200
+    body = response.json()
+    assert [m["slug"] for m in body["models"]] == ["demo-7b", "demo-8x1b"]
+    assert body["unknown"] == ["ghost"] and "'ghost'" in body["warnings"][0]
+    none = client.get("/api/v1/compare", params={"models": "ghost,phantom"})
+    assert none.status_code == 404 and "'ghost', 'phantom'" in none.json()["detail"]
+
+
+def test_compare_aligns_evaluations_by_benchmark_and_shots(client: TestClient) -> None:
+    body = client.get("/api/v1/compare", params={"models": "demo-8x1b,demo-7b"}).json()
+    (mmlu,) = body["evaluations"]
+    assert (mmlu["benchmark"], mmlu["shots"]) == ("MMLU", 5)
+    assert mmlu["scores"]["demo-8x1b"] is None
+    assert mmlu["scores"]["demo-7b"]["score"] == 45.3
+    assert mmlu["scores"]["demo-7b"]["source"] == "https://arxiv.org/abs/2401.00001"
 
 
 def test_families_and_organizations(client: TestClient) -> None:

@@ -45,8 +45,8 @@ def test_filter_the_table_and_open_a_model(page: Any, base_url: str) -> None:
 
 def test_build_a_comparison_and_see_its_charts(page: Any, base_url: str) -> None:
     page.goto(base_url + "/compare?models=demo-7b")
-    for slug in ("demo-8x1b", "demo-open"):
-        page.select_option("#add-model select[name=add]", slug)
+    for typed, slug in (("Demo 8x1B", "demo-8x1b"), ("demo open", "demo-open")):
+        page.fill("#add-model input[name=add]", typed)  # the type-ahead picker, by name
         page.click("#add-model button[type=submit]")
         page.wait_for_url(f"**/compare?models=*{slug}*")
     assert page.locator("table.compare thead th").count() == 4  # the field column and 3 models
@@ -58,7 +58,7 @@ def test_build_a_comparison_and_see_its_charts(page: Any, base_url: str) -> None
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
     with page.expect_navigation():
-        page.click("a[aria-label='remove demo-open']")
+        page.click("a[aria-label='remove Demo Open 1B']")
     assert "demo-open" not in page.url and "demo-8x1b" in page.url
     assert page.locator("table.compare thead th").count() == 3
     assert _own_errors(page) == []

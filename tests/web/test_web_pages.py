@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -77,8 +78,24 @@ def test_model_page_explains_its_placement_as_the_api_does(client: TestClient) -
     assert context["placement"]["overtrain_factor"] == pytest.approx(
         api["placement"]["overtrain_factor"]
     )
-    assert "Trained on 2T tokens, 297 per parameter" in page.text
+    # Said plainly: tokens per parameter, times the 20:1 rule, times the fit's ratio, fit by name.
+    per_param = 2e12 / 6.74e9
+    factor = context["placement"]["overtrain_factor"]
+    optimal = context["placement"]["optimal"]["tokens_per_param"]
+    assert (
+        f"Trained on 2T tokens, {per_param:,.0f} tokens per parameter: "
+        f"{per_param / 20:.0f}x Chinchilla's 20:1 rule, and {factor:.0f}x the compute-optimal "
+        f"ratio of {optimal:.3g} under Epoch's 2024 refit of Chinchilla"
+    ) in html.unescape(page.text)
+    facts = dict(context["facts"])
+    assert facts["total parameters"] == "6.74B" and facts["training tokens"] == "2T"
+    assert facts["training compute"] == "8.1 × 10²² FLOPs"  # 6 N D
+    assert facts["weights in 16-bit"] == "13.5 GB"  # 2 bytes a parameter
+    assert facts["context"] == "4,096 (4k) tokens"
+    assert ">source</a>" not in page.text  # links are named by where they lead
+    assert 'class="probe"' not in page.text  # no measurement recorded: no probe section
     assert context["chart"].svg.startswith("<svg")
+    assert context["chart"].narrow_svg.startswith("<svg")  # the phone variant
     assert [(e.benchmark, e.benchmark_name) for e in context["evaluations"]] == [("mmlu", "MMLU")]
     assert [c.model for c in context["children"]] == ["demo-7b-chat"]
     assert context["json_url"] == "/api/v1/models/demo-7b"
@@ -109,22 +126,45 @@ def test_family_page(client: TestClient) -> None:
     assert client.get("/families/nope").status_code == 404
 
 
-def test_compare_highlights_differences_and_adds_and_removes(client: TestClient) -> None:
+def test_compare_groups_rows_and_adds_and_removes(client: TestClient) -> None:
     page = client.get("/compare", params={"models": "demo-7b,demo-8x1b,demo-open"})
     context = page.context
     api = client.get("/api/v1/compare", params={"models": "demo-7b,demo-8x1b,demo-open"}).json()
-    assert context["differing"] == set(api["differing"])
-    assert {"architecture", "total_params"} <= context["differing"]
-    assert "stage" not in context["differing"]  # all three are base models
-    assert '<tr class="differs">\n    <th scope="row">total params</th>' in page.text
-    assert '<tr>\n    <th scope="row">stage</th>' in page.text
-    assert [title for title, _ in context["charts"]] == [
+    groups = {g.title: g for g in context["groups"]}
+    assert list(groups)[:5] == ["Identity", "Access and licence", "Size", "Training", "Context"]
+    assert {"Architecture", "Placement", "Evaluations"} <= set(groups)
+    rows = {r.key: r for g in context["groups"] for r in g.rows if r.key}
+    # A field row differs exactly when the API says the field differs.
+    assert {k for k, r in rows.items() if r.differs} == set(api["differing"]) & set(rows)
+    assert rows["total_params"].differs and not rows["stage"].differs  # all three are base
+    assert [c.text for c in rows["total_params"].cells] == ["6.74B", "6.9B", "1.2B"]
+    assert rows["total_params"].cells[0].source_label == "arXiv 2401.00001"
+    assert rows["context_length"].cells[1].text == "32,768 (32k)"
+    # Evaluations aligned by benchmark and shots: demo-7b's MMLU 5-shot, the others blank.
+    (mmlu,) = [r for r in groups["Evaluations"].rows if r.label == "MMLU · 5-shot"]
+    assert [c.text for c in mmlu.cells] == ["45.3 · accuracy", "—", "—"]
+    assert api["evaluations"][0]["scores"]["demo-7b"]["score"] == 45.3
+    assert [c["title"] for c in context["charts"]] == [
         "Placement against the compute-optimal frontier",
         "Total parameters",
         "Context length",
     ]
+    # Each chart names the models it leaves out, and why (here: none, then Demo Open's context).
+    assert [c["left_out"] for c in context["charts"]] == [
+        [],
+        [],
+        ["Demo Open 1B (context length (tokens) not recorded)"],
+    ]
+    chat = client.get("/compare", params={"models": "demo-7b-chat,demo-api"}).context
+    assert chat["charts"] == [
+        c for c in chat["charts"] if c["title"] != "Placement against the compute-optimal frontier"
+    ]
+    assert [
+        c.text for c in next(g for g in chat["groups"] if g.title == "Placement").rows[0].cells
+    ] == ["not placed: training tokens not recorded", "not placed: total parameters undisclosed"]
     assert context["json_url"] == "/api/v1/compare?models=demo-7b%2Cdemo-8x1b%2Cdemo-open"
-    assert context["remove_links"]["demo-8x1b"] == "models=demo-7b%2Cdemo-open"
+    assert context["remove_links"]["demo-8x1b"] == "/compare?models=demo-7b%2Cdemo-open"
+    assert [name for _, name, _ in context["chosen"]] == ["Demo 7B", "Demo 8x1B", "Demo Open 1B"]
     added = client.get(
         "/compare", params={"models": "demo-7b", "add": "demo-api"}, follow_redirects=False
     )
@@ -133,7 +173,66 @@ def test_compare_highlights_differences_and_adds_and_removes(client: TestClient)
     single = client.get("/compare", params={"models": "demo-7b"})
     assert single.status_code == 200 and single.context["result"] is None
     assert "at least two models" in single.text
-    assert client.get("/compare", params={"models": "demo-7b,nope"}).status_code == 404
+
+
+def test_compare_adds_a_model_by_what_people_type(client: TestClient) -> None:
+    for typed in ("Demo 8x1B", "demo 8x1b", "8x1", "demo-8x1b"):
+        added = client.get(
+            "/compare", params={"models": "demo-7b", "add": typed}, follow_redirects=False
+        )
+        assert added.headers["location"] == "/compare?models=demo-7b%2Cdemo-8x1b", typed
+    # "demo 7b" names Demo 7B itself, not the longer Demo 7B Chat.
+    added = client.get("/compare", params={"add": "DEMO7B"}, follow_redirects=False)
+    assert added.headers["location"] == "/compare?models=demo-7b"
+    kept = client.get(
+        "/compare",
+        params={"models": "demo-7b", "add": "open", "only": "differences", "fit": "approach1"},
+        follow_redirects=False,
+    )
+    assert kept.headers["location"] == (
+        "/compare?models=demo-7b%2Cdemo-open&fit=approach1&only=differences"
+    )
+    options = client.get("/compare").context["choices"]
+    assert [o.name for o in options][:2] == ["Demo 7B", "Demo 7B Chat"]  # natural order
+    assert all(o.family == "Demo" for o in options)  # grouped by the family's name
+
+
+def test_compare_never_loses_the_comparison(client: TestClient) -> None:
+    # An unknown slug is named, the others compared: on the page and in the API.
+    page = client.get("/compare", params={"models": "demo-7b,nope,demo-8x1b"})
+    assert page.status_code == 200
+    assert [m.slug for m in page.context["result"]["models"]] == ["demo-7b", "demo-8x1b"]
+    assert any("“nope”" in w for w in page.context["warnings"])
+    api = client.get("/api/v1/compare", params={"models": "demo-7b,nope,demo-8x1b"})
+    assert api.status_code == 200
+    assert api.json()["unknown"] == ["nope"] and "'nope'" in api.json()["warnings"][0]
+    assert client.get("/api/v1/compare", params={"models": "ghost,nope"}).status_code == 404
+    # Nine models: the page keeps the first eight and says which was left out; the API refuses.
+    nine = "demo-7b,demo-7b-chat,demo-8x1b,demo-open,demo-api,x1,x2,x3,demo-last"
+    page = client.get("/compare", params={"models": nine})
+    assert page.status_code == 200
+    assert [s for s, _, _ in page.context["chosen"]] == nine.split(",")[:8]
+    assert "at most 8" in page.context["warnings"][0] and "demo-last" in page.context["warnings"][0]
+    assert len(page.context["result"]["models"]) == 5
+    assert page.context["full"] and 'id="add-model"' not in page.text
+    assert client.get("/api/v1/compare", params={"models": nine}).status_code == 422
+
+
+def test_compare_only_differences_without_javascript(client: TestClient) -> None:
+    every = client.get("/compare", params={"models": "demo-7b,demo-7b-chat"})
+    assert (
+        'class="compare"' in every.text
+        and "only-differences"
+        not in every.text.split('id="compare-table"')[0].rsplit("<table", 1)[1]
+    )
+    assert every.context["toggle_url"] == (
+        "/compare?models=demo-7b%2Cdemo-7b-chat&only=differences"
+    )
+    only = client.get("/compare", params={"models": "demo-7b,demo-7b-chat", "only": "differences"})
+    assert '<table class="compare only-differences"' in only.text
+    assert only.context["toggle_url"] == "/compare?models=demo-7b%2Cdemo-7b-chat"
+    # Rows that read the same are marked so the stylesheet hides them.
+    assert '<tr class="same">' in only.text and '<tr class="differs">' in only.text
 
 
 def test_scaling_page_and_its_json_twin_agree(client: TestClient) -> None:
@@ -147,6 +246,21 @@ def test_scaling_page_and_its_json_twin_agree(client: TestClient) -> None:
     expected = calc.place(params=6.9e9, active_params=1.9e9, tokens=1.4e12)
     assert moe["overtrain_factor"] == pytest.approx(expected.overtrain_factor)
     assert twin["fit"]["name"] == "epoch2024"
+    # The one model without training tokens is named as left out, with the reason.
+    assert page.context["left_out"] == {
+        "training tokens not recorded": ["Demo 7B Chat"],
+        "parameters undisclosed": ["Demo API"],
+    }
+    # Every point links to its model page, in the SVG itself (no JavaScript needed).
+    svg = page.context["charts"][0].svg
+    assert svg.count('xlink:href="/models/') == 3
+    found = client.get("/scaling", params={"highlight": "8x1"}).context
+    assert found["highlight"] == "demo-8x1b" and found["highlight_row"]["name"] == "Demo 8x1B"
+    assert 'font-weight="bold"' in found["charts"][0].svg
+    missing = client.get("/scaling", params={"highlight": "zzz"})
+    assert missing.status_code == 200 and "No model matches" in missing.text
+    aside = client.get("/scaling", params={"highlight": "demo-api"}).context
+    assert aside["highlight_left_out"] == "Demo API"
     assert client.get("/scaling", params={"fit": "approach1"}).context["fit"]["name"] == "approach1"
     assert client.get("/scaling", params={"fit": "bogus"}).status_code == 422
     assert client.get("/scaling.json", params={"fit": "bogus"}).status_code == 422

@@ -12,6 +12,13 @@
       return Promise.resolve();
     }
     var spec = JSON.parse(block.textContent);
+    // The phone variant when the wide chart (plot, axes and legend) would not fit: text then
+    // keeps its size instead of shrinking with a scaled-down drawing.
+    var narrowBlock = figure.querySelector("script.chart-spec-narrow");
+    var room = figure.clientWidth || window.innerWidth;
+    if (narrowBlock && typeof spec.width === "number" && spec.width + 200 > room) {
+      spec = JSON.parse(narrowBlock.textContent);
+    }
     var target = document.createElement("div");
     var options = {
       renderer: "svg",
@@ -22,6 +29,10 @@
     };
     return window.vegaEmbed(target, spec, options).then(function () {
       view.replaceChildren(target);
+      var narrow = figure.querySelector(".chart-narrow");
+      if (narrow) {
+        narrow.remove();
+      }
       figure.dataset.enhanced = "true";
     }).catch(function (error) {
       figure.dataset.enhanced = "failed";

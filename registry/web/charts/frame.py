@@ -16,9 +16,13 @@ import numpy as np
 
 from registry.calc import Law, compute_optimal
 from registry.numbers import humanize_count
+from registry.web.rendering import power10
 
 RULE_OF_THUMB_TOKENS_PER_PARAM = 20.0  # Hoffmann et al. 2022: ~20 tokens per parameter
-WIDTH, HEIGHT = 640, 420
+WIDTH, HEIGHT = 720, 440
+# The phone variant (docs/PAGES.md, "Charts and caching"): a 390 px screen less the page's margins,
+# the y axis and its title; text keeps its size instead of shrinking with a scaled-down SVG.
+NARROW_WIDTH, NARROW_HEIGHT = 270, 300
 # Access (docs/SCIENCE.md section 1) -> colour; a fixed scale keeps colours the same on every page.
 ACCESS_DOMAIN = ["api", "open-weights", "both", "unreleased"]
 ACCESS_RANGE = ["#d62728", "#1f77b4", "#9467bd", "#7f7f7f"]
@@ -26,8 +30,14 @@ SHAPE_DOMAIN = ["dense", "moe", "unknown"]
 SHAPE_RANGE = ["circle", "diamond", "square"]
 PARAMS_TITLE = "parameters N (active for MoE)"
 TOKENS_TITLE = "training tokens D"
-# d3's SI prefix for 1e9 is G (giga); people write B for billions of parameters and tokens.
-SI_LABELS = "replace(datum.label, 'G', 'B')"
+# Short SI ticks (128k, 16M, 1T: at most three significant figures, never 16.777216M); d3's
+# prefix for 1e9 is G (giga), people write B for billions of parameters and tokens.
+SI_LABELS = "replace(format(datum.value, '.3~s'), 'G', 'B')"
+# Context lengths are powers of two: 131,072 reads "128k", 16,777,216 "16M" (multiples of 1,024).
+BINARY_LABELS = (
+    "datum.value >= 1048576 ? format(datum.value / 1048576, '.3~') + 'M' : "
+    "datum.value >= 1024 ? format(datum.value / 1024, '.3~') + 'k' : format(datum.value, '~')"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,12 +59,50 @@ def domain_around(params: list[float], tokens: list[float], *, margin: float = 3
     return Domain(params=decades(params), tokens=decades(tokens))
 
 
+def log_ticks(low: float, high: float) -> list[float]:
+    """Tick values of a log axis from ``low`` to ``high``: few enough that labels never collide.
+
+    Up to 1.5 decades: 1, 2, 3, 5, 7 of each; up to 3: 1, 2, 5; up to 6: 1, 3; beyond: powers of 10.
+    """
+    span = math.log10(high / low)
+    steps = (
+        [1, 2, 3, 5, 7] if span <= 1.5 else [1, 2, 5] if span <= 3 else [1, 3] if span <= 6 else [1]
+    )
+    ticks = []
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for step in steps:
+            value = step * 10.0**exponent
+            if low * 0.999 <= value <= high * 1.001:
+                ticks.append(value)
+    return ticks
+
+
+def binary_ticks(low: float, high: float, *, log: bool) -> list[float]:
+    """Tick values of a context-length axis at multiples of 1,024 (128k = 131,072).
+
+    A log axis gets powers of two (every other one, or every fourth, past eight ticks); a linear
+    axis gets at most six multiples of a power-of-two step.
+    """
+    if log:
+        powers = [2.0**k for k in range(math.floor(math.log2(low)), math.ceil(math.log2(high)) + 1)]
+        inside = [v for v in powers if low * 0.999 <= v <= high * 1.001]
+        stride = 1 if len(inside) <= 8 else 2 if len(inside) <= 16 else 4
+        # Aligned on 2^17 = 131,072, the "128k" people quote.
+        return [v for v in inside if (round(math.log2(v)) - 17) % stride == 0]
+    step = 1024.0
+    while high / step > 6:
+        step *= 2
+    return [step * k for k in range(0, int(high // step) + 1)]
+
+
 def log_x(domain: tuple[float, float], title: str = PARAMS_TITLE) -> alt.X:
     return alt.X(
         "params:Q",
         title=title,
         scale=alt.Scale(type="log", domain=list(domain)),
-        axis=alt.Axis(format="~s", labelExpr=SI_LABELS, grid=True),
+        axis=alt.Axis(
+            labelExpr=SI_LABELS, grid=True, values=log_ticks(*domain), labelOverlap="greedy"
+        ),
     )
 
 
@@ -63,7 +111,56 @@ def log_y(domain: tuple[float, float], title: str = TOKENS_TITLE) -> alt.Y:
         "tokens:Q",
         title=title,
         scale=alt.Scale(type="log", domain=list(domain)),
-        axis=alt.Axis(format="~s", labelExpr=SI_LABELS, grid=True),
+        axis=alt.Axis(
+            labelExpr=SI_LABELS, grid=True, values=log_ticks(*domain), labelOverlap="greedy"
+        ),
+    )
+
+
+def present(domain: list[str], values: list[Any]) -> list[str]:
+    """The part of a fixed colour or shape ``domain`` actually drawn: a legend lists no others."""
+    seen = set(values)
+    return [v for v in domain if v in seen] or domain[:1]
+
+
+def access_color(rows: list[dict[str, Any]]) -> alt.Color:
+    """Colour by access on the site's fixed palette, listing only the values drawn."""
+    drawn = present(ACCESS_DOMAIN, [r.get("access") for r in rows])
+    colours = [ACCESS_RANGE[ACCESS_DOMAIN.index(v)] for v in drawn]
+    return alt.Color(
+        "access:N",
+        scale=alt.Scale(domain=drawn, range=colours),
+        title="access",
+        legend=alt.Legend(symbolOpacity=1),
+    )
+
+
+def arch_shape(rows: list[dict[str, Any]]) -> alt.Shape:
+    """Marker by dense or MoE, listing only the kinds drawn."""
+    drawn = present(SHAPE_DOMAIN, [r.get("architecture") or "unknown" for r in rows])
+    shapes = [SHAPE_RANGE[SHAPE_DOMAIN.index(v)] for v in drawn]
+    return alt.Shape(
+        "architecture:N",
+        scale=alt.Scale(domain=drawn, range=shapes),
+        title="architecture",
+        legend=alt.Legend(symbolOpacity=1),
+    )
+
+
+def time_x(dates: list[str | None], title: str = "release date") -> alt.X:
+    """A date axis that always shows years: '2023' ticks, or 'Mar 2023' within two years."""
+    years = sorted({d[:4] for d in dates if d})
+    short = len(years) <= 2
+    return alt.X(
+        "date:T",
+        title=title,
+        axis=alt.Axis(
+            format="%b %Y" if short else "%Y",
+            tickCount=alt.TimeIntervalStep(interval="month", step=3)
+            if short
+            else alt.TimeIntervalStep(interval="year", step=1),
+            labelOverlap=True,
+        ),
     )
 
 
@@ -89,7 +186,7 @@ def _iso_rows(domain: Domain) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     """Two points per iso-FLOP line, and one label per line where it leaves the frame's top."""
     lines, labels = [], []
     for budget in iso_flop_budgets(domain):
-        name = f"{budget:.0e}".replace("e+", "e") + " FLOPs"
+        name = f"{power10(budget)} FLOPs"
         for params in domain.params:
             lines.append({"params": params, "tokens": budget / (6 * params), "line": name})
         label_params = max(budget / (6 * domain.tokens[1]), domain.params[0])
@@ -120,7 +217,7 @@ def frame_layers(law: Law, domain: Domain) -> list[alt.Chart]:
 
 
 def point_rows(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Chart rows of placed models, with the labels their tooltips show."""
+    """Chart rows of placed models, with the labels their tooltips show and their page's link."""
     rows = []
     for m in models:
         rows.append(
@@ -130,6 +227,7 @@ def point_rows(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "total_label": humanize_count(m.get("total_params") or m["params"]),
                 "tokens_label": humanize_count(m["tokens"]),
                 "architecture": m.get("architecture") or "unknown",
+                **({"href": f"/models/{m['slug']}"} if m.get("slug") else {}),
             }
         )
     return rows
