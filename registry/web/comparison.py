@@ -198,7 +198,8 @@ def evaluation_group(result: dict[str, Any]) -> Group:
                     note=e.get("note"),
                 )
             )
-        group.rows.append(_row(f"{aligned['benchmark_name']} ({aligned['metric']}) · {setting}", cells))
+        label = f"{aligned['benchmark_name']} ({aligned['metric']}) · {setting}"
+        group.rows.append(_row(label, cells))
     return group
 
 
