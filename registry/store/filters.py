@@ -12,9 +12,10 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from registry.models import Access, ArchitectureKind, Modality, Openness, Stage
+from registry.numbers import parse_count
 
 SORTABLE = (
     "name",
@@ -52,7 +53,18 @@ FacetName = Literal[FACETS]  # type: ignore[valid-type]
 # The access values under which a model's weights can be downloaded.
 OPEN_WEIGHTS_ACCESS = (Access.OPEN_WEIGHTS, Access.BOTH)
 MAX_LIMIT = 500
-Count = Annotated[int, Field(ge=1, le=10**16)]
+def _human_count(value: Any) -> Any:
+    """'7B' -> 7000000000, '128k' -> 128000: counts as people write them (registry.numbers);
+    anything else passes on for the field's own check, which names the parameter."""
+    if isinstance(value, str) and value.strip():
+        try:
+            return parse_count(value)
+        except ValueError:
+            return value
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_human_count), Field(ge=1, le=10**16)]
 Slug = Annotated[str, Field(max_length=96)]
 # What search ignores on both sides: "llama3" finds "Llama 3", "gpt4" "GPT-4", "qwen 3" "Qwen3".
 SEARCH_IGNORED = " -._"

@@ -251,3 +251,18 @@ def test_injection_strings_change_nothing(
             assert response.json()["count"] == 0
     assert client.get(f"/api/v1/models/{hostile}").status_code in (404, 422)
     assert table_rows(shared_seeded_engine) == before
+
+
+@pytest.mark.parametrize(
+    ("human", "plain"),
+    [({"min_params": "7B"}, {"min_params": 7_000_000_000}),
+     ({"max_context": "128k"}, {"max_context": 128_000}),
+     ({"min_context": "8Ki", "max_active_params": "2.5B"},
+      {"min_context": 8192, "max_active_params": 2_500_000_000})],
+)  # fmt: skip
+def test_count_filters_take_numbers_as_people_write_them(
+    client: TestClient, human: dict[str, str], plain: dict[str, int]
+) -> None:
+    written = client.get("/api/v1/models", params=human)
+    assert written.status_code == 200, written.text
+    assert written.json() == client.get("/api/v1/models", params=plain).json()
