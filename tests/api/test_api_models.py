@@ -174,8 +174,11 @@ def test_compare_names_an_unknown_slug_and_compares_the_rest(client: TestClient)
 
 def test_compare_aligns_evaluations_by_benchmark_and_shots(client: TestClient) -> None:
     body = client.get("/api/v1/compare", params={"models": "demo-8x1b,demo-7b"}).json()
-    (mmlu,) = body["evaluations"]
-    assert (mmlu["benchmark"], mmlu["shots"]) == ("MMLU", 5)
+    # MMLU 5-shot accuracy and MMLU 0-shot exact match are different measurements: two rows.
+    mmlu, other = body["evaluations"]
+    assert (mmlu["benchmark"], mmlu["metric"], mmlu["shots"]) == ("mmlu", "accuracy", 5)
+    assert (other["benchmark"], other["metric"], other["shots"]) == ("mmlu", "exact match", 0)
+    assert other["scores"]["demo-8x1b"]["score"] == 38.0 and other["scores"]["demo-7b"] is None
     assert mmlu["scores"]["demo-8x1b"] is None
     assert mmlu["scores"]["demo-7b"]["score"] == 45.3
     assert mmlu["scores"]["demo-7b"]["source"] == "https://arxiv.org/abs/2401.00001"

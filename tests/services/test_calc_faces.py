@@ -27,7 +27,7 @@ from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
 from registry.store import migrate
-from registry.store.engine import create_db_engine
+from registry.store.engine import create_db_engine, get_engine
 
 CONFIGS = Path(__file__).parents[1] / "calc" / "configs"
 runner = CliRunner()
@@ -73,9 +73,21 @@ TOOLS = [
 ]
 
 
+@pytest.fixture
+def cli_database(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI's settings point at the app's database for this test (other tests may have
+    cached settings of their own)."""
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", str(client.app.state.engine.url))  # type: ignore[attr-defined]
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
 @pytest.mark.parametrize(("tool", "values"), TOOLS)
 def test_each_tool_answers_the_same_on_every_face(
-    client: TestClient, tool: str, values: dict[str, str]
+    client: TestClient, cli_database: None, tool: str, values: dict[str, str]
 ) -> None:
     api = client.get(f"/api/v1/calc/{tool}", params=values)
     assert api.status_code == 200, api.text

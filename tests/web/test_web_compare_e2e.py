@@ -196,7 +196,7 @@ def test_compare_three_by_typing_names(page: Any, base_url: str) -> None:
                   "Architecture", "Placement", "Evaluations"):  # fmt: skip
         assert any(t.startswith(title) for t in titles), titles
     # Evaluations aligned by benchmark and shots: MMLU 5-shot is one row, its own cells.
-    mmlu = page.locator("table.compare tr", has=page.locator("th", has_text="MMLU · 5-shot"))
+    mmlu = page.locator("table.compare tr", has=page.locator("th", has_text="MMLU (accuracy) · 5-shot"))
     assert mmlu.count() == 1
     # Sources per cell, named by where they are: never a bare "source".
     cites = page.locator("table.compare td .cite a").all_inner_texts()

@@ -141,7 +141,7 @@ def test_compare_groups_rows_and_adds_and_removes(client: TestClient) -> None:
     assert rows["total_params"].cells[0].source_label == "arXiv 2401.00001"
     assert rows["context_length"].cells[1].text == "32,768 (32k)"
     # Evaluations aligned by benchmark and shots: demo-7b's MMLU 5-shot, the others blank.
-    (mmlu,) = [r for r in groups["Evaluations"].rows if r.label == "MMLU · 5-shot"]
+    (mmlu,) = [r for r in groups["Evaluations"].rows if r.label == "MMLU (accuracy) · 5-shot"]
     assert [c.text for c in mmlu.cells] == ["45.3 · accuracy", "—", "—"]
     assert api["evaluations"][0]["scores"]["demo-7b"]["score"] == 45.3
     assert [c["title"] for c in context["charts"]] == [
