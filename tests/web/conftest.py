@@ -7,8 +7,6 @@ Without Chromium or playwright the browser tests skip, except with REGISTRY_REQU
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +16,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    StrictCsp,
+    free_port,
+    unavailable,
+)
 
 from registry.config import Settings
 from registry.main import create_app
@@ -28,47 +33,9 @@ from registry.store import migrate
 from registry.store.engine import create_db_engine
 from registry.web.vendor import BUNDLE_URL
 
-CHROMIUM = Path(os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium"))
-REQUIRE = os.environ.get("REGISTRY_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 MINI_SEEDS = Path(__file__).resolve().parents[1] / "data" / "mini_seeds"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-STRICT_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 TIMEOUT_MS = 20_000  # the first chart page generates the vega-embed bundle (a few seconds)
-
-
-def _unavailable(reason: str) -> None:
-    if REQUIRE:
-        pytest.fail(f"REGISTRY_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
-
-
-class StrictCsp:
-    """ASGI middleware adding a strict Content-Security-Policy to every response."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def send_with_csp(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message["headers"],
-                                      (b"content-security-policy", STRICT_CSP.encode())]  # fmt: skip
-            await send(message)
-
-        await self.app(scope, receive, send_with_csp)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +46,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     migrate.upgrade(engine)
     load_records(engine, tree_records(validate_tree(MINI_SEEDS)))
     app = create_app(Settings(data_dir=data_dir), engine=engine)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(StrictCsp(app), host="127.0.0.1", port=port, log_level="warning",
                             lifespan="off", ws="none")  # fmt: skip
     server = uvicorn.Server(config)
@@ -105,9 +72,9 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed")
+        unavailable("the playwright package is not installed")
     if not CHROMIUM.is_file():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

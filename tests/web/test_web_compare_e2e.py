@@ -10,9 +10,7 @@ are saved under test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +19,13 @@ from typing import Any
 
 import pytest
 import uvicorn
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    StrictCsp,
+    free_port,
+    unavailable,
+)
 
 from registry.config import Settings
 from registry.main import create_app
@@ -30,18 +35,8 @@ from registry.seeds.validate import validate_tree
 from registry.store import migrate
 from registry.store.engine import create_db_engine
 
-CHROMIUM = Path(os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium"))
-REQUIRE = os.environ.get("REGISTRY_REQUIRE_BROWSER") == "1"
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-STRICT_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 TIMEOUT_MS = 60_000  # first renders of each chart (and the vega-embed bundle) on a busy machine
 WIDE, PHONE = {"width": 1400, "height": 900}, {"width": 390, "height": 844}
 NINE = [
@@ -50,43 +45,15 @@ NINE = [
 ]  # fmt: skip
 
 
-def _unavailable(reason: str) -> None:
-    if REQUIRE:
-        pytest.fail(f"REGISTRY_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
-
-
-class StrictCsp:
-    """ASGI middleware adding a strict Content-Security-Policy to every response."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def send_with_csp(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message["headers"],
-                                      (b"content-security-policy", STRICT_CSP.encode())]  # fmt: skip
-            await send(message)
-
-        await self.app(scope, receive, send_with_csp)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium under Playwright (never a downloaded browser)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed")
+        unavailable("the playwright package is not installed")
     if not CHROMIUM.is_file():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -101,7 +68,7 @@ def base_url(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     migrate.upgrade(engine)
     load_records(engine, tree_records(validate_tree(REPOSITORY / "seeds")))
     app = create_app(Settings(data_dir=data_dir), engine=engine)
-    config = uvicorn.Config(StrictCsp(app), host="127.0.0.1", port=_free_port(),
+    config = uvicorn.Config(StrictCsp(app), host="127.0.0.1", port=free_port(),
                             log_level="warning", lifespan="off", ws="none")  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
