@@ -20,11 +20,8 @@ from typing import Any
 import pytest
 import uvicorn
 from browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     StrictCsp,
     free_port,
-    unavailable,
 )
 
 from registry.config import Settings
@@ -45,19 +42,7 @@ NINE = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium under Playwright (never a downloaded browser)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed")
-    if not CHROMIUM.is_file():
-        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+# `browser` is the folder's fixture (tests/web/conftest.py).
 
 
 @pytest.fixture(scope="module")
