@@ -55,7 +55,8 @@ def record_history(
 
 def encode_records(records: TreeRecords) -> bytes:
     """A tree's records as compressed JSON: what ``?revision=`` rebuilds a database from."""
-    payload = dataclasses.asdict(records)
+    # The records are plain JSON values already: no deep copy (``dataclasses.asdict``) needed.
+    payload = {f.name: getattr(records, f.name) for f in dataclasses.fields(records)}
     return zlib.compress(json.dumps(payload, sort_keys=True).encode(), 6)
 
 
