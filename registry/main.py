@@ -6,7 +6,6 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,6 +17,7 @@ from registry.calc import CalcError
 from registry.config import Settings, get_settings
 from registry.errors import RegistryError
 from registry.http.cache import RevisionCache, revision_reader
+from registry.http.compression import Compression
 from registry.http.faults import DISK_FULL, database_answer, is_disk_full
 from registry.http.revision import PinnedCacheControl
 from registry.http.security import BodyLimit, HeadAsGet, SecurityHeaders, refuse_nul
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         exclude=UNCACHED,
         in_process=app.state.engine.dialect.name == "sqlite",
     )
+    app.add_middleware(Compression)  # outside the cache: it keeps bodies as they are (see module)
     body_limits = calc.BODY_LIMITS | probe_runs.BODY_LIMITS | web.BODY_LIMITS
     app.add_middleware(BodyLimit, limits=body_limits)
     app.add_middleware(HeadAsGet)
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(history.router)
     mount_docs(app)
     app.include_router(web.router)
-    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    app.mount("/static", web.STATIC_FILES, name="static")  # hashed names too (web.assets)
 
     _install_error_handlers(app)
     return app

@@ -47,7 +47,7 @@ def choices(session: Session) -> list[Choice]:
         families = {f["slug"]: f["name"] for f in queries.list_families(session)}
         every = [
             Choice(slug=m.slug, name=m.name, family=families.get(m.family, m.family))
-            for m in datasets.all_models(session)
+            for m in datasets.models(session, revision)
         ]
         return sorted(every, key=lambda c: (natural_key(c.family), natural_key(c.name)))
 
