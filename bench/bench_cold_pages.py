@@ -156,6 +156,10 @@ def main() -> None:
         checkout = work / "before-checkout"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet",
                         str(checkout), args.before], check=True)  # fmt: skip
+        # The editable install maps registry.templates and registry.migrations to this
+        # checkout's folders: the older checkout's own are found first through these links.
+        for folder_name in ("templates", "migrations"):
+            (checkout / "registry" / folder_name).symlink_to(checkout / folder_name)
         try:
             sides = [Side("before", checkout, work), Side("after", ROOT, work)]
             for side in sides:

@@ -43,7 +43,7 @@ def names(session: Session, revision: str) -> dict[str, dict[str, str]]:
         return {
             "family": {f["slug"]: f["name"] for f in queries.list_families(session)},
             "organization": {o["slug"]: o["name"] for o in queries.list_organizations(session)},
-            "model": {m.slug: m.name for m in models(session, revision)},
+            "model": {slug: name for slug, name, _ in queries.model_names(session)},
         }
 
     return per_revision(revision, ("names",), build)
