@@ -17,13 +17,17 @@ Round 1 of each side starts with nothing drawn yet, so its "after start" figures
 first views ever; rounds 2 and later are restarts of a server whose pages were viewed before (what
 a deployment or a crash recovery sees). The script prints every first view, the medians over the
 rounds, and the ratios; it exits 1 if a first view of the "after" side after a restart or after a
-load is over the target (TARGET_MS). Requests go to 127.0.0.1 only, and servers stop by themselves.
+load is over the target (TARGET_MS). Last, on the "after" side, it prints the size of a few
+responses in each coding a client may accept, the time of a cache hit with and without compression
+(COMPRESSED), and the lifetimes the static files are served with. Requests go to 127.0.0.1 only,
+and servers stop by themselves.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -46,6 +50,14 @@ PAGES = (
     "/compare?models=llama-3-8b,mixtral-8x7b,gpt-3-175b",
     "/compare?models=claude-3-opus,chinchilla-70b,bloom-176b",
 )
+COMPRESSED = (
+    "/models/llama-3-8b",
+    "/compare?models=llama-3-8b,mixtral-8x7b,gpt-3-175b",
+    "/api/v1/models?limit=50",
+    "/api/v1/models.csv",
+)
+CODINGS = ("identity", "gzip", "br", "zstd")
+HITS = 30
 TARGET_MS = 150.0  # the issue: a first page view after a start or a load
 CHANGED_FAMILY = "bloom"  # whose description each load edits (no measured page shows it)
 
@@ -164,13 +176,20 @@ def main() -> None:
             sides = [Side("before", checkout, work), Side("after", ROOT, work)]
             for side in sides:
                 side.prepare()
-            run(sides, rounds=args.rounds)
+            failed = run(sides, rounds=args.rounds)
+            server = Server(sides[1])
+            try:
+                compression(server)
+            finally:
+                server.stop()
+            raise SystemExit(1 if failed else 0)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
                             str(checkout)], check=False)  # fmt: skip
 
 
-def run(sides: list[Side], *, rounds: int) -> None:
+def run(sides: list[Side], *, rounds: int) -> bool:
+    """Time the rounds and print them; whether the target was missed."""
     # results[side][scenario][page] = [ms per round]
     results: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list))
@@ -190,12 +209,12 @@ def run(sides: list[Side], *, rounds: int) -> None:
             finally:
                 server.stop()
             print(f"round {round_} {side.name}: done", file=sys.stderr)
-    report(results, starts)
+    return report(results, starts)
 
 
 def report(
     results: dict[str, dict[str, dict[str, list[float]]]], starts: dict[str, list[float]]
-) -> None:
+) -> bool:
     failed = False
     print("server start to first answer, s (median): "
           + ", ".join(f"{n} {statistics.median(s):.1f}" for n, s in starts.items()))  # fmt: skip
@@ -214,7 +233,38 @@ def report(
               f"×{worst['before'] / worst['after']:.1f} |")  # fmt: skip
     print(f"\ntarget: every first view after a restart or a load <= {TARGET_MS:.0f} ms: "
           + ("missed" if failed else "met"))  # fmt: skip
-    raise SystemExit(1 if failed else 0)
+    return failed
+
+
+def compression(server: Server) -> None:
+    """Bytes sent per coding, and the median time of a cache hit without and with zstd."""
+    print("\n## Compression (bytes sent; cache hit, median ms)\n")
+    print("| response | " + " | ".join(CODINGS) + " | hit, identity | hit, zstd |")
+    print("| --- " * (len(CODINGS) + 3) + "|")
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        for url in COMPRESSED:
+            sizes, hits = [], {}
+            for coding in CODINGS:
+                with client.stream("GET", url, headers={"accept-encoding": coding}) as response:
+                    assert response.status_code == 200, url
+                    assert response.headers.get("content-encoding", "identity") == coding, url
+                    sizes.append(len(b"".join(response.iter_raw())))
+            for coding in ("identity", "zstd"):
+                times = []
+                for _ in range(HITS):
+                    start = time.perf_counter()
+                    client.get(url, headers={"accept-encoding": coding})
+                    times.append((time.perf_counter() - start) * 1000)
+                hits[coding] = statistics.median(times)
+            cells = " | ".join(f"{size:,}" for size in sizes)
+            print(f"| `{url}` | {cells} | {hits['identity']:.1f} | {hits['zstd']:.1f} |")
+        page = client.get("/").text
+        print("\n## Static files\n")
+        for url in sorted(set(re.findall(r'(?:href|src)="(/static/[^"]+)"', page))):
+            plain = re.sub(r"\.[0-9a-f]{12}(\.\w+)$", r"\1", url)
+            for asked in (url, plain):
+                answer = client.get(asked)
+                print(f"- `{asked}`: {answer.status_code}, {answer.headers['cache-control']}")
 
 
 if __name__ == "__main__":
