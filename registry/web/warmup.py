@@ -27,6 +27,7 @@ first, and charts are then kept in memory only.
 from __future__ import annotations
 
 import gc
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -56,7 +57,9 @@ def store_dir(settings: Settings) -> Path:
 
 def warm_up(settings: Settings, engine: Engine) -> None:
     """Open the chart store, start vl-convert's engine, compile the templates, run the reads."""
-    render.use_store(store_dir(settings))
+    # A data directory the server may not write to leaves the charts in memory only.
+    with suppress(OSError, sqlite3.Error):
+        render.use_store(store_dir(settings))
     render.warm()
     for name in templates.env.list_templates(filter_func=lambda name: name.endswith(".html")):
         templates.env.get_template(name)

@@ -163,3 +163,13 @@ def test_an_invalid_spec_fails_the_check() -> None:
     validate_jsonschema(spec, alt.load_schema())
     with pytest.raises(Exception, match="nonsense"):
         validate_jsonschema({**spec, "mark": "nonsense"}, alt.load_schema())
+
+
+def test_a_data_directory_the_server_cannot_write_leaves_charts_in_memory(
+    seeded_engine: Engine, tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    with TestClient(create_app(Settings(data_dir=not_a_folder), engine=seeded_engine)) as client:
+        assert render._store is None
+        assert "<svg" in client.get("/models/demo-7b").text
