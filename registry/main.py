@@ -6,7 +6,6 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -21,6 +20,7 @@ from registry.config import Settings, get_settings
 from registry.errors import RegistryError
 from registry.http.admission import BUSY, Admission
 from registry.http.cache import RevisionCache, revision_watcher
+from registry.http.compression import Compression
 from registry.http.faults import DISK_FULL, database_answer, is_disk_full
 from registry.http.params import refuse_unknown_params
 from registry.http.revision import PinnedCacheControl
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         exclude=UNCACHED,
         max_bytes=settings.cache_bytes,
     )
+    app.add_middleware(Compression)  # outside the cache: it keeps bodies as they are (see module)
     body_limits = calc.BODY_LIMITS | probe_runs.BODY_LIMITS | web.BODY_LIMITS
     app.add_middleware(BodyLimit, limits=body_limits)
     app.add_middleware(HeadAsGet)
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(history.router)
     mount_docs(app)
     app.include_router(web.router)
-    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    app.mount("/static", web.STATIC_FILES, name="static")  # hashed names too (web.assets)
 
     _install_error_handlers(app)
     return app
