@@ -53,6 +53,25 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds a connection may take to send a request's headers (0: no limit).",
     )
+    max_in_flight: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description=(
+            "Requests a server process computes at once; keep it below the database pool's "
+            "size (docs/PERFORMANCE.md, overload). Cache hits do not count."
+        ),
+    )
+    max_waiting: int = Field(
+        default=64,
+        ge=0,
+        description="Requests that may wait (up to a second) for a slot; beyond, 503 at once.",
+    )
+    cache_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Bytes of answers each server process keeps in its response cache.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

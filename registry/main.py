@@ -9,16 +9,20 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import web
 from registry.api import calc, compare, families, history, models, probe_runs
 from registry.api.docs import mount_docs
+from registry.api.fast_list import FastModelList
 from registry.calc import CalcError
 from registry.config import Settings, get_settings
 from registry.errors import RegistryError
-from registry.http.cache import RevisionCache, revision_reader
+from registry.http.admission import BUSY, Admission
+from registry.http.cache import RevisionCache, revision_watcher
 from registry.http.faults import DISK_FULL, database_answer, is_disk_full
+from registry.http.params import refuse_unknown_params
 from registry.http.revision import PinnedCacheControl
 from registry.http.security import BodyLimit, HeadAsGet, SecurityHeaders, refuse_nul
 from registry.store.engine import create_db_engine, snapshot_engine
@@ -38,18 +42,23 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="0.1.0",
         docs_url=None,  # served by registry.api.docs, without a CDN
         redoc_url=None,
-        dependencies=[Depends(refuse_nul)],
+        dependencies=[Depends(refuse_nul), Depends(refuse_unknown_params)],
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.resolved_database_url)
     app.state.read_engine = snapshot_engine(app.state.engine)
+    # The busiest read, answered before FastAPI's routing (registry.api.fast_list).
+    app.add_middleware(FastModelList, engine=lambda: app.state.read_engine)
     app.add_middleware(PinnedCacheControl)  # inside the cache: ?revision= answers never change
+    # Inside the cache, so that hits never queue; below the pool's size (registry.http.admission).
+    app.add_middleware(Admission, limit=settings.max_in_flight, queue=settings.max_waiting)
+    app.state.revision_watcher = revision_watcher(app.state.engine)
     app.add_middleware(
         RevisionCache,
-        revision=revision_reader(app.state.engine),
+        revision=app.state.revision_watcher,
         prefixes=CACHED_PREFIXES,
         exclude=UNCACHED,
-        in_process=app.state.engine.dialect.name == "sqlite",
+        max_bytes=settings.cache_bytes,
     )
     body_limits = calc.BODY_LIMITS | probe_runs.BODY_LIMITS | web.BODY_LIMITS
     app.add_middleware(BodyLimit, limits=body_limits)
@@ -115,6 +124,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         # it refuses is 422 and a full disk 507 (registry.http.faults).
         answer = database_answer(exc)
         return _error(request, answer.message, answer.status, **answer.headers)
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def pool_timeout(request: Request, exc: SQLAlchemyTimeoutError) -> Response:
+        # Every pooled connection stayed busy for the pool's timeout: overload, not a fault.
+        return _error(request, BUSY, 503, **{"Retry-After": "1"})
 
     @app.exception_handler(OSError)
     async def os_error(request: Request, exc: OSError) -> Response:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from registry.api.schemas import ERRORS, ModelDetailPublic, PlacementPublic
 from registry.http.deps import SessionDep
+from registry.http.params import openapi_query, parse_query
 from registry.http.responses import json_response
-from registry.http.revision import FilteredReadDep, PinnedSessionDep
+from registry.http.revision import PinnedModelFilters, PinnedSessionDep, pinned_session
 from registry.models import ModelPublic, ModelsPublic
 from registry.services import exports, views
 from registry.store import queries
@@ -26,10 +28,18 @@ Fit = Annotated[
 ]
 
 
-@router.get("/models", response_model=ModelsPublic)
-def list_models(read: FilteredReadDep) -> Response:
+@router.get("/models", response_model=ModelsPublic, openapi_extra=openapi_query(PinnedModelFilters))
+async def list_models(request: Request) -> Response:
     """Models matching every filter given, a page at a time, with the total count."""
-    return json_response(views.model_table(read.session, read.filters))
+    filters = parse_query(request, PinnedModelFilters)
+
+    def read() -> bytes:
+        with pinned_session(request, filters.revision) as session:
+            return views.model_table_json(session, filters)
+
+    # One worker thread for the whole read: the answer is stored JSON documents put together,
+    # so no model is built and nothing else needs the thread (docs/PERFORMANCE.md).
+    return Response(await run_in_threadpool(read), media_type="application/json")
 
 
 def _all_matching(session: SessionDep, filters: ModelFilters) -> list[ModelPublic]:

@@ -4,53 +4,51 @@ Every public read is a pure function of its URL and the data, so a successful GE
 the data revision (``registry.store.queries.revision_of``: the seeds' content hash and the newest
 probe run) and the URL. The ETag is built from the same two, so every server process gives the same
 ETag for the same data, and a client that sends it back gets a 304. A seed load or a recorded probe
-run changes the revision and so every key: nothing stale is served, and no process needs telling.
-Only the revision lookup, two indexed single-row reads, runs on a cache hit."""
+run changes the revision and so every key. The revision comes from a ``RevisionWatcher``, which
+rereads it in the background at most every quarter second: a cache hit touches no database.
+
+The cache is bounded by bytes (the bodies and headers it holds), not by entries, and the key is
+the URL alone: a successful answer never depends on ``Accept`` (formats are chosen by path:
+``.json``, ``.csv``), so varied ``Accept`` headers cannot multiply the copies of one answer."""
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Callable
-from threading import Lock
 from typing import Any
 
-import anyio
-import anyio.to_thread
-import sqlalchemy as sa
+from cachetools import LRUCache
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from registry.http.revision_watch import RevisionWatcher
+from registry.store.engine import file_identity, sqlite_path
+
 CACHE_CONTROL = b"public, max-age=60"
-CACHE_ENTRIES = 4096
+CACHE_BYTES = 128 * 1024 * 1024  # what the kept answers may hold in all
 MAX_CACHED_BODY = 4 * 1024 * 1024  # bytes; bigger answers are served but not kept
-REVISION_THREADS = 8
+ENTRY_OVERHEAD = 512  # bytes counted per entry besides its body and headers (key, tuple, dict slot)
+
+Entry = tuple[list[tuple[bytes, bytes]], bytes]
 
 
-class LRU:
-    """A bounded, thread-safe least-recently-used map."""
+def entry_size(entry: Entry) -> int:
+    headers, body = entry
+    return len(body) + sum(len(k) + len(v) for k, v in headers) + ENTRY_OVERHEAD
 
-    def __init__(self, entries: int = CACHE_ENTRIES) -> None:
-        self._entries = entries
-        self._data: OrderedDict[str, Any] = OrderedDict()
-        self._lock = Lock()
 
-    def get(self, key: str) -> Any:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
+class ByteBoundCache(LRUCache):  # type: ignore[type-arg]
+    """A least-recently-used map of answers holding at most ``max_bytes`` bytes."""
 
-    def put(self, key: str, value: Any) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._entries:
-                self._data.popitem(last=False)
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        super().__init__(maxsize=max_bytes, getsizeof=entry_size)
 
-    def __len__(self) -> int:
-        return len(self._data)
+
+def revision_watcher(engine: Engine) -> RevisionWatcher:
+    """A watcher of ``engine``'s data revision (and of its SQLite file's identity)."""
+    path = sqlite_path(str(engine.url))
+    identity = (lambda: file_identity(path)) if path is not None else None
+    return RevisionWatcher(revision_reader(engine), identity=identity)
 
 
 def revision_reader(engine: Engine) -> Callable[[], str]:
@@ -77,29 +75,17 @@ class RevisionCache:
         self,
         app: ASGIApp,
         *,
-        revision: Callable[[], str],
+        revision: RevisionWatcher,
         prefixes: tuple[str, ...] = ("/",),
         exclude: tuple[str, ...] = (),
-        store: LRU | None = None,
-        in_process: bool = False,
+        max_bytes: int = CACHE_BYTES,
     ) -> None:
         self.app = app
         self.revision = revision
         self.prefixes = prefixes
         self.exclude = exclude
-        self.store = store or LRU()
-        self.in_process = in_process
-        self._threads: anyio.CapacityLimiter | None = None
-
-    async def _read_revision(self) -> str:
-        if self.in_process:
-            # An in-process SQLite read in WAL mode never waits for a writer: no thread hop.
-            return self.revision()
-        # A database across the network may be slow: read in a thread of a pool of its own, so
-        # the event loop never stalls and cache hits never queue behind the handlers' threads.
-        if self._threads is None:  # made inside the event loop, on first use
-            self._threads = anyio.CapacityLimiter(REVISION_THREADS)
-        return await anyio.to_thread.run_sync(self.revision, limiter=self._threads)
+        self.store = ByteBoundCache(max_bytes)
+        self.hits = 0
 
     def _cacheable(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -111,18 +97,18 @@ class RevisionCache:
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
-        try:
-            revision = await self._read_revision()
-        except sa.exc.DBAPIError:
+        revision = await self.revision.current()
+        if revision is None:
             # No revision to key on (database down or not migrated): serve uncached; a handler
             # that needs the database answers 503 itself.
             await self.app(scope, receive, send)
             return
         etag = etag_for(revision, scope["path"], scope["query_string"])
-        key = etag.decode() + "|" + _header(scope, b"accept").decode("latin-1")
+        key = etag.decode()
         not_modified = _matches(_header(scope, b"if-none-match"), etag)
         cached = self.store.get(key)
         if cached is not None:
+            self.hits += 1
             headers, body = cached
             await _reply(send, 304 if not_modified else 200, headers, b"" if not_modified else body)
             return
@@ -131,8 +117,8 @@ class RevisionCache:
             headers = [h for h in headers if h[0] != b"etag"] + [(b"etag", etag)]
             if not any(name == b"cache-control" for name, _ in headers):
                 headers.append((b"cache-control", CACHE_CONTROL))
-            if len(body) <= MAX_CACHED_BODY:
-                self.store.put(key, (headers, body))
+            if len(body) <= min(MAX_CACHED_BODY, self.store.maxsize // 4):
+                self.store[key] = (headers, body)
             if not_modified:
                 await _reply(send, 304, headers, b"")
                 return

@@ -40,7 +40,7 @@ def get_pinned_session(
     ] = None,
 ) -> Iterator[Session]:
     """A session on the current data, or on revision ``revision``'s (404 naming it if unknown)."""
-    with _session(request, revision) as session:
+    with pinned_session(request, revision) as session:
         yield session
 
 
@@ -56,12 +56,13 @@ def get_filtered_read(
     request: Request, filters: Annotated[PinnedModelFilters, Query()]
 ) -> Iterator[FilteredRead]:
     """As ``get_pinned_session``, for routes whose filters hold the revision."""
-    with _session(request, filters.revision) as session:
+    with pinned_session(request, filters.revision) as session:
         yield FilteredRead(session, filters)
 
 
 @contextmanager
-def _session(request: Request, revision: str | None) -> Iterator[Session]:
+def pinned_session(request: Request, revision: str | None) -> Iterator[Session]:
+    """A session on the current data, or on ``revision``'s (404 naming it if unknown)."""
     with Session(request.app.state.read_engine) as session:
         if revision is None:
             yield session

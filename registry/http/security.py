@@ -93,7 +93,7 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
-def refuse_nul(request: Request) -> None:
+async def refuse_nul(request: Request) -> None:
     """422 naming the parameter when the path or a query parameter holds a NUL character."""
     problems = [
         {"type": "value_error", "loc": ["path", name], "msg": NUL_MESSAGE}

@@ -52,6 +52,7 @@ from registry.models.knowledge import (  # noqa: E402
     Lineage,
     Model,
     ModelArchitecture,
+    ModelDocument,
     ModelModality,
     Organization,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "Modality",
     "Model",
     "ModelArchitecture",
+    "ModelDocument",
     "ModelModality",
     "ModelPublic",
     "ModelsPublic",

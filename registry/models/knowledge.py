@@ -243,3 +243,15 @@ class DatasetRevision(SQLModel, table=True):
     revision: str = Field(max_length=64)
     loaded_at: dt.datetime = Field(sa_type=sa.DateTime(timezone=True))
     models: int
+
+
+class ModelDocument(SQLModel, table=True):
+    """A model's public JSON (``ModelPublic``), written by the loader with the model it describes.
+
+    Data changes only when seeds load, so the list endpoints read these ready bytes instead of
+    building each model from its rows on every request (docs/PERFORMANCE.md)."""
+
+    __tablename__ = "model_document"
+
+    model_id: int = Field(foreign_key="model.id", primary_key=True, ondelete="CASCADE")
+    body: str = Field(sa_type=sa.Text)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from registry.errors import NotFound
 from registry.models import Model, ProbeRun, ProbeRunCreate, ProbeRunPublic
 from registry.probe.claims import compare_claims
+from registry.store.changes import data_changed
 
 
 def get_model(session: Session, *, slug: str) -> Model:
@@ -31,6 +32,7 @@ def record_run(session: Session, run: ProbeRunCreate) -> ProbeRun:
     )
     session.add(row)
     session.commit()
+    data_changed()
     session.refresh(row)
     return row
 

@@ -28,6 +28,8 @@ from registry.models import (
 from registry.seeds.changes import ChangeSet, compare
 from registry.seeds.history import record_history
 from registry.seeds.records import Record, TreeRecords, canonical_rows
+from registry.store.changes import data_changed
+from registry.store.documents import missing_documents, write_documents
 
 Progress = Callable[[int, int], None]
 # Called with the changes and the database's records before anything is written; raising stops the
@@ -144,14 +146,31 @@ def load_records(
         current = read_records(connection)
         changes = compare(current, desired)
         if changes.empty:
+            if missing_documents(connection):  # migrated since the last load: fill them in
+                write_documents(connection)
             return changes
         if guard is not None:
             guard(changes, current)
+        all_documents = missing_documents(connection) > 0  # migrated since the last load
         _apply(connection, desired, changes, progress)
+        _write_documents(connection, changes, everything=all_documents)
         _write_revision(connection, desired)
         if history:
             record_history(connection, current, desired, changes, commit=commit)
+    data_changed()
     return changes
+
+
+def _write_documents(connection: Connection, changes: ChangeSet, *, everything: bool) -> None:
+    """The stored public JSON of every model added or changed (of all, if ``everything``)."""
+    if everything:
+        write_documents(connection)
+        return
+    touched = {*changes.models.added, *changes.models.changed}
+    if touched:
+        model = Model.__table__
+        ids = connection.execute(sa.select(model.c.slug, model.c.id))
+        write_documents(connection, [id_ for slug, id_ in ids if slug in touched])
 
 
 def _lock(connection: Connection) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic_core import to_json
 from sqlmodel import Session
 
 from registry.calc import CalcError, Law, fit_title, place
@@ -28,6 +29,18 @@ def model_table(session: Session, filters: ModelFilters) -> dict[str, Any]:
     if filters.facet:
         table["facets"] = queries.facet_counts(session, filters=filters, names=filters.facet)
     return table
+
+
+def model_table_json(session: Session, filters: ModelFilters) -> bytes:
+    """``model_table`` as the JSON the API sends, assembled from the stored documents: no model
+    is built per request (docs/PERFORMANCE.md)."""
+    documents, count = queries.list_model_documents(session, filters=filters)
+    parts = ['{"data":[', ",".join(documents), '],"count":', str(count)]
+    if filters.facet:
+        facets = queries.facet_counts(session, filters=filters, names=filters.facet)
+        parts += [',"facets":', to_json(facets).decode()]
+    parts.append("}")
+    return "".join(parts).encode()
 
 
 def facet_options(session: Session, filters: ModelFilters) -> dict[str, dict[str, int]]:

@@ -59,7 +59,7 @@ class DatabaseFileGone(sqlite3.OperationalError):
     """The SQLite file was removed under a running server (a DBAPI error: SQLAlchemy wraps it)."""
 
 
-def _file_identity(path: Path) -> tuple[int, int] | None:
+def file_identity(path: Path) -> tuple[int, int] | None:
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -80,17 +80,17 @@ def _watch_file(engine: Engine, path: Path) -> None:
     opened: dict[str, tuple[int, int] | None] = {"identity": None}
 
     def before_connect(*_: Any) -> None:
-        if opened["identity"] is not None and _file_identity(path) is None:
+        if opened["identity"] is not None and file_identity(path) is None:
             raise DatabaseFileGone(
                 f"the database file {path} was removed while the server was running: restore "
                 "it, or create it with `registry db upgrade` and `registry seed`"
             )
 
     def connected(_dbapi: Any, record: Any) -> None:
-        record.info["file_identity"] = opened["identity"] = _file_identity(path)
+        record.info["file_identity"] = opened["identity"] = file_identity(path)
 
     def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
-        if _file_identity(path) != record.info.get("file_identity"):
+        if file_identity(path) != record.info.get("file_identity"):
             raise sa.exc.DisconnectionError(f"the database file {path} was replaced")
 
     sa.event.listen(engine, "do_connect", before_connect)

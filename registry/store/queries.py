@@ -26,7 +26,9 @@ from registry.models import (
     SourcePublic,
 )
 from registry.numbers import format_partial_date
+from registry.store.documents import document, document_bodies
 from registry.store.filters import MAX_LIMIT, ModelFilters
+from registry.store.model_index import select_page
 from registry.store.selection import conditions_of, facet_counts, joined, order_of
 
 __all__ = ["facet_counts"]
@@ -54,6 +56,41 @@ def data_revision(session: Session) -> str:
 
 def list_models(session: Session, *, filters: ModelFilters) -> tuple[list[ModelPublic], int]:
     """The page of models that ``filters`` select, and how many match in all."""
+    found = select_page(session, filters)
+    if found is None:
+        return _list_models_sql(session, filters=filters)
+    ids, count = found
+    return [ModelPublic.model_validate_json(body) for body in documents_of(session, ids)], count
+
+
+def list_model_documents(session: Session, *, filters: ModelFilters) -> tuple[list[str], int]:
+    """As ``list_models``, each model as its public JSON: the stored documents, ready to send."""
+    found = select_page(session, filters)
+    if found is None:
+        data, count = _list_models_sql(session, filters=filters)
+        return [document(model) for model in data], count
+    ids, count = found
+    return documents_of(session, ids), count
+
+
+def documents_of(session: Session, ids: Sequence[int]) -> list[str]:
+    """The public JSON of the models ``ids``, in that order: stored documents, and for a model
+    without one (a database migrated but not reloaded) its JSON built from its rows."""
+    stored = document_bodies(session, ids)
+    missing = [i for i in ids if i not in stored]
+    if missing:
+        rows = session.exec(
+            joined(select(Model, Family.slug, Organization.slug)).where(col(Model.id).in_(missing))
+        ).all()
+        for (model, _, _), public in zip(rows, public_models(session, rows), strict=True):
+            stored[model.id] = document(public)  # type: ignore[index]
+    return [stored[i] for i in ids]
+
+
+def _list_models_sql(
+    session: Session, *, filters: ModelFilters
+) -> tuple[list[ModelPublic], int]:
+    """``list_models`` in SQL alone: the reference, and the path for searches."""
     conditions = conditions_of(filters)
     count = session.exec(joined(select(sa.func.count(col(Model.id)))).where(*conditions)).one()
     statement = (
@@ -79,14 +116,12 @@ def matching_models(session: Session, *, filters: ModelFilters) -> list[ModelPub
 
 def models_by_slug(session: Session, *, slugs: Sequence[str]) -> list[ModelPublic]:
     """The models named, in the order named; NotFound lists any unknown slug."""
-    rows = session.exec(
-        joined(select(Model, Family.slug, Organization.slug)).where(col(Model.slug).in_(slugs))
-    ).all()
-    found = {model.slug: (model, family, org) for model, family, org in rows}
+    found = dict(session.exec(select(Model.slug, Model.id).where(col(Model.slug).in_(slugs))).all())
     missing = [slug for slug in slugs if slug not in found]
     if missing:
         raise NotFound(f"no model with slug {', '.join(map(repr, missing))}")
-    return public_models(session, [found[slug] for slug in slugs])
+    bodies = documents_of(session, [found[slug] for slug in slugs])
+    return [ModelPublic.model_validate_json(body) for body in bodies]
 
 
 def existing_slugs(session: Session, *, slugs: Sequence[str]) -> list[str]:

@@ -137,7 +137,7 @@ def test_no_forwarded_header_is_trusted_by_default(monkeypatch: pytest.MonkeyPat
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert started["proxy_headers"] is False and started["forwarded_allow_ips"] == ""
-    assert started["http"] == "registry.http.server:GuardedH11Protocol"
+    assert started["http"] == "registry.http.server:GuardedHttpToolsProtocol"
 
 
 def test_slow_headers_are_cut_off(server: str) -> None:

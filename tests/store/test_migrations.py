@@ -27,6 +27,7 @@ TABLES = {
     "revision",
     "change_log",
     "revision_snapshot",
+    "model_document",
 }
 
 

@@ -1,0 +1,83 @@
+"""``GET /api/v1/models`` answered before FastAPI's routing: the busiest read, kept short.
+
+An uncached page of the model list is stored JSON documents put together
+(``views.model_table_json``) and costs under a millisecond of database work; FastAPI's
+routing, dependency solving and response machinery around it cost more than the work itself.
+This middleware answers the plain case directly: a GET of ``/api/v1/models`` whose query parses
+as ``PinnedModelFilters`` and names no revision. Anything else, a request that fails validation
+or a database error included, goes on to the FastAPI route, which gives the same answer for the
+same query and writes every error (docs/PERFORMANCE.md; ``tests/api/test_fast_list.py``
+compares both byte for byte).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from registry.http.revision import PinnedModelFilters
+from registry.services import views
+
+PATH = "/api/v1/models"
+HEADERS = [(b"content-type", b"application/json")]
+LIST_FIELDS = frozenset(
+    name
+    for name, field in PinnedModelFilters.model_fields.items()
+    if "list" in str(field.annotation)
+)
+
+
+def filters_of(query_string: bytes) -> PinnedModelFilters | None:
+    """The filters of a query string, or None where FastAPI should answer (an invalid value, an
+    unknown parameter, a NUL, a pinned revision)."""
+    if b"%00" in query_string or b"\x00" in query_string:
+        return None
+    params = QueryParams(query_string)
+    values = {
+        name: params.getlist(name) if name in LIST_FIELDS else params.getlist(name)[-1]
+        for name in params
+    }
+    try:
+        filters = PinnedModelFilters.model_validate(values)
+    except ValidationError:
+        return None
+    return None if filters.revision is not None else filters
+
+
+class FastModelList:
+    """Answer plain ``GET /api/v1/models`` requests without FastAPI's routing."""
+
+    def __init__(self, app: ASGIApp, *, engine: Callable[[], Engine]) -> None:
+        self.app = app
+        self.engine = engine
+        self.enabled = True  # the tests turn it off to compare with the route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.enabled
+            and scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"] == PATH
+        ):
+            filters = filters_of(scope["query_string"])
+            if filters is not None:
+                try:
+                    body = await run_in_threadpool(self._read, filters)
+                except Exception:
+                    body = None
+                if body is not None:
+                    headers = [*HEADERS, (b"content-length", str(len(body)).encode())]
+                    await send({"type": "http.response.start", "status": 200, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
+
+    def _read(self, filters: PinnedModelFilters) -> bytes:
+        with Session(self.engine()) as session:
+            return views.model_table_json(session, filters)

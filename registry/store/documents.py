@@ -1,0 +1,95 @@
+"""Each model's public JSON, stored beside it (table ``model_document``).
+
+Data changes only when seeds load, so the loader writes the public shape of every model it adds or
+changes (``write_documents``, in the load's own transaction), and reads fetch ready bytes by
+primary key instead of building each model from its row, modalities and claims on every request
+(docs/PERFORMANCE.md). A model without a document (a database migrated but not yet reloaded) is
+built from its rows, so the answers never depend on whether the documents exist.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from pydantic_core import to_json
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, col, select
+
+from registry.models import Family, Model, ModelDocument, ModelPublic, Organization
+
+DOCUMENT = ModelDocument.__table__
+BATCH = 500  # models built per query while writing
+
+
+def write_documents(connection: Connection, model_ids: Iterable[int] | None = None) -> int:
+    """(Re)write the documents of ``model_ids`` (default: every model); return how many."""
+    from registry.store.queries import public_models
+
+    if model_ids is None:
+        model_ids = [row[0] for row in connection.execute(sa.select(Model.__table__.c.id))]
+    ids = sorted(set(model_ids))
+    session = Session(bind=connection)
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        connection.execute(DOCUMENT.delete().where(DOCUMENT.c.model_id.in_(batch)))
+        rows = session.exec(
+            select(Model, Family.slug, Organization.slug)
+            .join(Family, col(Family.id) == Model.family_id)
+            .join(Organization, col(Organization.id) == Model.organization_id)
+            .where(col(Model.id).in_(batch))
+        ).all()
+        models = public_models(session, rows)
+        connection.execute(
+            DOCUMENT.insert(),
+            [
+                {"model_id": model_id, "body": document(model)}
+                for (model_row, _, _), model in zip(rows, models, strict=True)
+                if (model_id := model_row.id) is not None
+            ],
+        )
+        session.expunge_all()
+    return len(ids)
+
+
+def document(model: ModelPublic) -> str:
+    """The stored JSON of one model: exactly what the API writes for it."""
+    return to_json(model).decode()
+
+
+def missing_documents(connection: Connection) -> int:
+    """How many models have no document (after a migration, before the next load)."""
+    models = Model.__table__
+    statement = (
+        sa.select(sa.func.count())
+        .select_from(models.outerjoin(DOCUMENT, DOCUMENT.c.model_id == models.c.id))
+        .where(DOCUMENT.c.model_id.is_(None))
+    )
+    return int(connection.execute(statement).scalar_one())
+
+
+# One bound parameter for the whole list of ids, so the statement's text never changes and its
+# compiled form is reused (an IN list of 50 bound values is compiled anew for each length).
+BODIES_SQL = {
+    "sqlite": sa.text(
+        "SELECT model_id, body FROM model_document "
+        "WHERE model_id IN (SELECT value FROM json_each(:ids))"
+    ),
+    "postgresql": sa.text("SELECT model_id, body FROM model_document WHERE model_id = ANY(:ids)"),
+}
+
+
+def document_bodies(session: Session, model_ids: Sequence[int]) -> dict[int, str]:
+    """The stored documents of ``model_ids`` that exist, by model id (one indexed query)."""
+    if not model_ids:
+        return {}
+    connection = session.connection()
+    statement = BODIES_SQL.get(connection.dialect.name)
+    if statement is None:  # another database: a plain IN list
+        statement = sa.select(DOCUMENT.c.model_id, DOCUMENT.c.body).where(
+            DOCUMENT.c.model_id.in_(model_ids)
+        )
+        return dict(connection.execute(statement).all())
+    ids = json.dumps(list(model_ids)) if connection.dialect.name == "sqlite" else list(model_ids)
+    return dict(connection.execute(statement, {"ids": ids}).all())

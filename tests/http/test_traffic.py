@@ -1,0 +1,330 @@
+"""Real traffic (docs/PERFORMANCE.md, docs/RELIABILITY.md): the response cache bounded by bytes
+and keyed by URL only, unknown parameters refused before caching, the revision seen across
+processes, bounded work in flight with 503 and Retry-After past the bound, pool timeouts as 503,
+the fast list path identical to the route, and a 200-connection burst that does not wedge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from starlette.types import Receive, Scope, Send
+from tests_support import MINI_SEEDS
+
+from registry.api.fast_list import FastModelList
+from registry.config import Settings
+from registry.http.admission import Admission
+from registry.http.cache import RevisionCache
+from registry.http.revision_watch import INTERVAL_S
+from registry.main import create_app
+from registry.seeds.load import load_records
+from registry.seeds.records import tree_records
+from registry.seeds.validate import validate_tree
+from registry.store import migrate
+from registry.store.engine import create_db_engine
+
+REGISTRY = [sys.executable, "-c", "from registry.cli.app import main; main()"]
+
+
+def _middleware(app: Any, kind: type) -> Any:
+    """The instance of middleware ``kind`` in ``app``'s stack (built on the first request)."""
+    layer = app.middleware_stack
+    while layer is not None and not isinstance(layer, kind):
+        layer = getattr(layer, "app", None)
+    assert layer is not None, kind
+    return layer
+
+
+def _sqlite_file(folder: Path) -> Path:
+    path = folder / "registry.sqlite3"
+    engine = create_db_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    load_records(engine, tree_records(validate_tree(MINI_SEEDS)))
+    engine.dispose()
+    return path
+
+
+# -- the response cache ---------------------------------------------------------------------
+
+
+def test_accept_headers_share_one_entry(seeded_engine: Engine) -> None:
+    """597 Accept values grew a process by 290 MB: a successful answer never depends on Accept,
+    so they all get the one cached copy."""
+    client = TestClient(create_app(engine=seeded_engine))
+    first = client.get("/api/v1/families")
+    cache = _middleware(client.app, RevisionCache)
+    entries = len(cache.store)
+    for i in range(200):
+        response = client.get("/api/v1/families", headers={"Accept": f"application/x-{i}"})
+        assert response.status_code == 200 and response.content == first.content
+    assert len(cache.store) == entries
+    assert cache.hits >= 200
+
+
+def test_the_cache_is_bounded_by_bytes(seeded_engine: Engine) -> None:
+    settings = Settings(cache_bytes=1024 * 1024)
+    client = TestClient(create_app(settings, engine=seeded_engine))
+    cache = _middleware_after(client, "/api/v1/models?limit=1", RevisionCache)
+    for i in range(400):  # ~10 KB each: four times what the cache may hold
+        assert client.get(f"/api/v1/models?limit=20&offset={i % 3}&min_params={i + 1}").is_success
+    assert cache.store.currsize <= cache.store.maxsize == 1024 * 1024
+    assert 0 < len(cache.store) < 400
+
+
+def _middleware_after(client: TestClient, url: str, kind: type) -> Any:
+    assert client.get(url).status_code == 200
+    return _middleware(client.app, kind)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/evaluations.json?x=1",
+        "/api/v1/models?colour=red",
+        "/api/v1/families?page=2",
+        "/api/v1/models.csv?limit=5&lmit=3",
+        "/api/v1/calc/optimal?flops=1e22&flop=3",
+    ],
+)
+def test_unknown_parameters_are_refused_before_caching(seeded_engine: Engine, url: str) -> None:
+    client = TestClient(create_app(engine=seeded_engine))
+    cache = _middleware_after(client, "/api/v1/families", RevisionCache)
+    entries = len(cache.store)
+    response = client.get(url)
+    assert response.status_code == 422, response.text
+    unknown = url.rsplit("&", 1)[-1].split("?")[-1].split("=")[0]
+    assert [e["loc"] for e in response.json()["detail"]] == [["query", unknown]]
+    assert "Extra inputs are not permitted" in response.json()["detail"][0]["msg"]
+    assert len(cache.store) == entries
+
+
+def test_pages_keep_accepting_tracking_parameters(seeded_engine: Engine) -> None:
+    client = TestClient(create_app(engine=seeded_engine))
+    assert client.get("/?utm_source=newsletter").status_code == 200
+
+
+# -- the revision, across processes ---------------------------------------------------------
+
+
+def test_a_load_in_another_process_is_served_within_a_second(tmp_path: Path) -> None:
+    path = _sqlite_file(tmp_path)
+    seeds = tmp_path / "seeds"
+    shutil.copytree(MINI_SEEDS, seeds)
+    client = TestClient(create_app(engine=create_db_engine(f"sqlite:///{path}")))
+    url = "/api/v1/models?sort=name&limit=100"
+    before = [m["name"] for m in client.get(url).json()["data"]]
+    assert "Demo 7B" in before and client.get(url).status_code == 200  # now cached
+    family = seeds / "families" / "demo.yaml"
+    family.write_text(family.read_text().replace("name: Demo 7B\n", "name: Demo 7B v2\n", 1))
+    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{path}"}
+    loaded = subprocess.run(
+        [*REGISTRY, "seed", str(seeds)], env=env, capture_output=True, text=True, check=False
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    done = time.monotonic()
+    while True:
+        after = [m["name"] for m in client.get(url).json()["data"]]
+        if "Demo 7B v2" in after:
+            break
+        assert time.monotonic() - done < 1.0, "the new load was not served within a second"
+        time.sleep(0.02)
+    assert "Demo 7B" not in after
+
+
+def test_cache_hits_read_no_database(seeded_engine: Engine) -> None:
+    """Only the watcher's periodic read touches the database; hits do not."""
+    app = create_app(engine=seeded_engine)
+    client = TestClient(app)
+    assert client.get("/api/v1/families").status_code == 200
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(seeded_engine, "before_cursor_execute", record)
+    try:
+        started = time.monotonic()
+        for _ in range(100):
+            assert client.get("/api/v1/families").status_code == 200
+        elapsed = time.monotonic() - started
+    finally:
+        sa.event.remove(seeded_engine, "before_cursor_execute", record)
+    # At most the watcher's reads (a BEGIN and one select each), one per quarter second.
+    assert len(statements) <= 2 * (elapsed / INTERVAL_S + 1), statements
+    assert all(
+        "dataset_revision" in s or s.strip().upper() in ("BEGIN", "ROLLBACK") for s in statements
+    )
+
+
+# -- admission ------------------------------------------------------------------------------
+
+
+async def _slow_app(scope: Scope, receive: Receive, send: Send) -> None:
+    await anyio.sleep(0.3)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def _burst(app: Any, count: int) -> list[httpx.Response]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await asyncio.gather(*(client.get(f"/x?{i}") for i in range(count)))
+
+
+def test_past_the_bound_the_excess_gets_503_with_retry_after_at_once() -> None:
+    admission = Admission(_slow_app, limit=2, queue=3, wait_s=5.0)
+    started = time.monotonic()
+    responses = asyncio.run(_burst(admission, 10))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 5 + [503] * 5  # 2 running + 3 waiting; the rest refused
+    refused = [r for r in responses if r.status_code == 503]
+    assert all(r.headers["retry-after"] == "1" for r in refused)
+    assert refused[0].json() == {"detail": "the server is busy; retry shortly"}
+    assert admission.stats.refused == 5 and admission.stats.admitted == 5
+    assert time.monotonic() - started < 2.0  # 3 rounds of 0.3 s, never a pile-up
+
+
+def test_no_request_waits_longer_than_the_bound() -> None:
+    admission = Admission(_slow_app, limit=1, queue=10, wait_s=0.5)
+    responses = asyncio.run(_burst(admission, 5))
+    assert sorted(r.status_code for r in responses) == [200, 200, 503, 503, 503]
+
+
+def test_a_request_whose_client_left_is_not_computed() -> None:
+    computed: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        computed.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    admission = Admission(app, limit=1, queue=5, wait_s=5)
+
+    async def gone() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def sent(message: dict[str, Any]) -> None:
+        raise AssertionError("nothing may be sent to a client that left")
+
+    scope = {"type": "http", "method": "GET", "path": "/gone", "headers": []}
+    asyncio.run(admission(scope, gone, sent))  # type: ignore[arg-type]
+    assert computed == [] and admission.stats.abandoned == 1
+
+
+def test_a_pool_timeout_is_503_with_retry_after(tmp_path: Path) -> None:
+    path = _sqlite_file(tmp_path)
+    engine = sa.create_engine(f"sqlite:///{path}", pool_size=1, max_overflow=0, pool_timeout=0.2)
+    client = TestClient(create_app(engine=engine))
+    held = engine.connect()  # the pool's only connection, busy
+    try:
+        response = client.get("/api/v1/models/demo-7b")
+    finally:
+        held.close()
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    assert "busy" in response.json()["detail"]
+    assert client.get("/api/v1/models/demo-7b").status_code == 200  # recovered
+
+
+# -- the fast list path -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?limit=3",
+        "?open_weights=true&min_context=128k&sort=-total_params&limit=50",
+        "?access=open-weights&access=both&facet=family&facet=access",
+        "?input_modality=text&input_modality=image&sort=name&offset=1",
+        "?q=demo",
+        "?family=nope",
+    ],
+)
+def test_the_fast_path_answers_as_the_route_does(seeded_engine: Engine, query: str) -> None:
+    fast = TestClient(create_app(engine=seeded_engine)).get(f"/api/v1/models{query}")
+    app = create_app(engine=seeded_engine)
+    app.middleware_stack = app.build_middleware_stack()
+    _middleware(app, FastModelList).enabled = False
+    route = TestClient(app).get(f"/api/v1/models{query}")
+    assert fast.status_code == route.status_code == 200
+    assert fast.content == route.content
+    assert json.loads(fast.content)["data"] == json.loads(route.content)["data"]
+
+
+# -- a burst on a real server -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+failures: list[str] = []
+
+
+async def _hammer(url: str, connections: int) -> list[int]:
+    # A connection per request: a pooled keep-alive connection idle past the server's keep-alive
+    # timeout is closed under the client, which says nothing about the server.
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=0)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def one(i: int) -> int:
+            try:
+                return (await client.get(f"{url}/models/demo-7b?i={i}")).status_code
+            except httpx.HTTPError as exc:
+                failures.append(repr(exc))
+                return -1
+
+        return await asyncio.gather(*(one(i) for i in range(connections * 3)))
+
+
+def test_a_200_connection_burst_on_sqlite_does_not_wedge_the_server(tmp_path: Path) -> None:
+    path = _sqlite_file(tmp_path)
+    port = _free_port()
+    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{path}"}
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [*REGISTRY, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/api/v1/families", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        statuses = asyncio.run(_hammer(url, 200))
+        assert 500 not in statuses and -1 not in statuses, (sorted(set(statuses)), failures[:3])
+        assert set(statuses) <= {200, 503}
+        time.sleep(2)
+        started = time.monotonic()
+        assert httpx.get(f"{url}/models/demo-7b?after=1", timeout=10).status_code == 200
+        assert time.monotonic() - started < 1.0
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=15) is not None
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        log.close()
