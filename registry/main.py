@@ -6,7 +6,6 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -21,6 +20,7 @@ from registry.config import Settings, get_settings
 from registry.errors import RegistryError
 from registry.http.admission import BUSY, Admission
 from registry.http.cache import RevisionCache, revision_watcher
+from registry.http.compression import Compression
 from registry.http.faults import DISK_FULL, database_answer, is_disk_full
 from registry.http.params import refuse_unknown_params
 from registry.http.revision import PinnedCacheControl
@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # The busiest read, answered before FastAPI's routing (registry.api.fast_list).
     app.add_middleware(FastModelList, engine=lambda: app.state.read_engine)
     app.add_middleware(PinnedCacheControl)  # inside the cache: ?revision= answers never change
+    # Inside the cache: an answer is compressed once per coding, not on every hit.
+    app.add_middleware(Compression)
     # Inside the cache, so that hits never queue; below the pool's size (registry.http.admission).
     app.add_middleware(Admission, limit=settings.max_in_flight, queue=settings.max_waiting)
     app.state.revision_watcher = revision_watcher(app.state.engine)
@@ -70,7 +72,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(history.router)
     mount_docs(app)
     app.include_router(web.router)
-    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    app.mount("/static", web.STATIC_FILES, name="static")  # hashed names too (web.assets)
 
     _install_error_handlers(app)
     return app

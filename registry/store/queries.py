@@ -322,3 +322,12 @@ def list_organizations(session: Session) -> list[dict[str, Any]]:
         }
         for org, families, models in session.exec(statement).all()
     ]
+
+
+def model_names(session: Session) -> list[tuple[str, str, str]]:
+    """(slug, name, family slug) of every model: the name tables of the pages and their pickers,
+    without building every model's public record."""
+    statement = select(Model.slug, Model.name, Family.slug).join(
+        Family, col(Family.id) == Model.family_id
+    )
+    return [(slug, name, family) for slug, name, family in session.exec(statement).all()]

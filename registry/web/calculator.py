@@ -82,7 +82,7 @@ TOOLS: dict[str, Tool] = {
 
 def _memory_models(session: Session) -> list[tuple[str, str]]:
     revision = queries.data_revision(session)
-    models = datasets.per_revision(revision, ("models",), lambda: datasets.all_models(session))
+    models = datasets.models(session, revision)
     return sorted((m.name, m.slug) for m in models if m.layers is not None)
 
 

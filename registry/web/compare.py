@@ -43,11 +43,11 @@ def _chart_row(model: Any) -> dict[str, Any]:
     }
 
 
-def _charts(revision: str, result: dict[str, Any], fit: str | None) -> list[dict[str, Any]]:
+def _charts(result: dict[str, Any], fit: str | None) -> list[dict[str, Any]]:
     """Placement, total parameters and context length; each names the models it leaves out."""
     law = resolve_fit(fit)
     models = result["models"]
-    key = (revision, law.name, *(m.slug for m in models))
+    # Keyed by what the charts draw (each chart's rows and the fit), not by the revision.
     placed = [
         {
             **_chart_row(m),
@@ -70,10 +70,11 @@ def _charts(revision: str, result: dict[str, Any], fit: str | None) -> list[dict
             {
                 "title": "Placement against the compute-optimal frontier",
                 "chart": render_chart(
-                    key,
+                    (law.name, law.as_dict(), placed),
                     lambda: models_chart(law, placed, labels=True),
                     name="compare-placement",
                     narrow=lambda width: models_chart(law, placed, labels=True, width=width),
+                    durable=True,
                 ),
                 "left_out": left_out(models, PLACEMENT_NEEDS),
             }
@@ -84,12 +85,13 @@ def _charts(revision: str, result: dict[str, Any], fit: str | None) -> list[dict
                 {
                     "title": title.capitalize(),
                     "chart": render_chart(
-                        key,
+                        (rows,),
                         lambda f=name, t=title: bars_chart(rows, field=f, title=t, log=False),
                         name=f"compare-{name}",
                         narrow=lambda width, f=name, t=title: bars_chart(
                             rows, field=f, title=t, log=False, width=width
                         ),
+                        durable=True,
                     ),
                     "left_out": left_out(models, (name,)),
                 }
@@ -108,7 +110,7 @@ def _compared(
         "groups": groups,
         "differing": sum(g.differing for g in groups),
         "row_count": sum(len(g.rows) for g in groups),
-        "charts": _charts(revision, result, fit),
+        "charts": _charts(result, fit),
     }
 
 

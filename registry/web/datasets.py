@@ -43,7 +43,7 @@ def names(session: Session, revision: str) -> dict[str, dict[str, str]]:
         return {
             "family": {f["slug"]: f["name"] for f in queries.list_families(session)},
             "organization": {o["slug"]: o["name"] for o in queries.list_organizations(session)},
-            "model": {m.slug: m.name for m in all_models(session)},
+            "model": {slug: name for slug, name, _ in queries.model_names(session)},
         }
 
     return per_revision(revision, ("names",), build)
@@ -52,6 +52,11 @@ def names(session: Session, revision: str) -> dict[str, dict[str, str]]:
 def all_models(session: Session) -> list[ModelPublic]:
     """Every model, oldest first."""
     return queries.matching_models(session, filters=ModelFilters(sort="release_date"))
+
+
+def models(session: Session, revision: str) -> list[ModelPublic]:
+    """Every model, oldest first, read once per data ``revision`` for every page that needs it."""
+    return per_revision(revision, ("models",), lambda: all_models(session))
 
 
 def _finite(value: Any) -> float | None:

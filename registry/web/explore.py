@@ -65,7 +65,7 @@ def _respond(request: Request, template: str, build: Build, *, json: bool) -> Re
 
 
 def _models(session: Session, revision: str) -> list[Any]:
-    return datasets.per_revision(revision, ("models",), lambda: datasets.all_models(session))
+    return datasets.models(session, revision)
 
 
 def _scaling(session: Session, fit: str | None, highlight: str | None = None) -> Build:
@@ -88,7 +88,13 @@ def _scaling(session: Session, fit: str | None, highlight: str | None = None) ->
                 law, ranked, labels=True, label_limit=limit, highlight=chosen, width=width
             )
 
-        rendered = render_chart((revision, law.name, chosen), chart, name="scaling", narrow=chart)
+        rendered = render_chart(
+            (revision, law.name, law.as_dict(), chosen),
+            chart,
+            name="scaling",
+            narrow=chart,
+            durable=True,
+        )
         placed = {r["slug"] for r in rows}
         left_out = [m for m in models if m.slug not in placed]
         return {
@@ -165,12 +171,14 @@ def _moe(session: Session) -> Build:
                     lambda: moe_split_chart(rows),
                     name="moe-split",
                     narrow=lambda width: moe_split_chart(rows, width=width),
+                    durable=True,
                 ),
                 render_chart(
                     (revision,),
                     lambda: moe_scatter_chart(rows),
                     name="moe-scatter",
                     narrow=lambda width: moe_scatter_chart(rows, width=width),
+                    durable=True,
                 ),
             ]
         split = {r["slug"] for r in rows if r["naive_params"] and r["experts"] <= COARSE_EXPERTS}
@@ -216,6 +224,7 @@ def _context(session: Session) -> Build:
                     lambda: context_chart(rows),
                     name="context",
                     narrow=lambda width: context_chart(rows, width=width),
+                    durable=True,
                 )
             ]
         drawn = {r["slug"] for r in rows}
@@ -260,7 +269,11 @@ def _evaluations(session: Session, benchmark: str | None) -> Build:
             subset = [r for r in rows if r["metric"] == metric]
             title = f"{names[str(chosen)]}, {metric}"
             build_chart = lambda s=subset, t=title: evaluations_chart(s, benchmark=t)  # noqa: E731
-            charts.append(render_chart((revision, chosen, metric), build_chart, name="evaluations"))
+            charts.append(
+                render_chart(
+                    (revision, chosen, metric), build_chart, name="evaluations", durable=True
+                )
+            )
         return {
             "benchmark": chosen,
             "benchmark_name": names.get(str(chosen), chosen),

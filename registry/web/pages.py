@@ -82,13 +82,16 @@ def model_page(
         chart = None
         if detail["placement"] is not None:
             law = resolve_fit(fit)
-            key = (revision, slug, law.name)
             model = _chart_row(detail["model"])
+            # Keyed by what it draws, not by the revision: a load that leaves this model's
+            # numbers alone finds its chart drawn.
+            key = (law.name, law.as_dict(), model, detail["placement"])
             chart = render_chart(
                 key,
                 lambda: placement_chart(law, model, detail["placement"]),
                 name="placement",
                 narrow=lambda width: placement_chart(law, model, detail["placement"], width=width),
+                durable=True,
             )
         sources = {s.field: s for s in detail["model"].sources}
         return {
@@ -128,10 +131,11 @@ def family_page(
         revision = queries.data_revision(session)
         if rows:
             chart = render_chart(
-                (revision, slug),
+                (rows,),
                 lambda: family_chart(rows),
                 name="family",
                 narrow=lambda width: family_chart(rows, width=width),
+                durable=True,
             )
         left_out = [
             f"{m.name} ({'release date' if not m.release_date else 'parameters'} "

@@ -46,8 +46,8 @@ def choices(session: Session) -> list[Choice]:
     def build() -> list[Choice]:
         families = {f["slug"]: f["name"] for f in queries.list_families(session)}
         every = [
-            Choice(slug=m.slug, name=m.name, family=families.get(m.family, m.family))
-            for m in datasets.all_models(session)
+            Choice(slug=slug, name=name, family=families.get(family, family))
+            for slug, name, family in queries.model_names(session)
         ]
         return sorted(every, key=lambda c: (natural_key(c.family), natural_key(c.name)))
 

@@ -20,6 +20,7 @@ from registry.errors import RegistryError
 from registry.numbers import humanize_count
 from registry.resources import resource_dir
 from registry.services.calculator import fit_choices
+from registry.web.assets import static_url
 from registry.web.vendor import BUNDLE_URL
 
 TEMPLATES_DIR = resource_dir("templates")
@@ -177,7 +178,9 @@ def _templates() -> Jinja2Templates:
         source_label=source_label,
         fit_title=fit_title,
     )
-    env.globals.update(nav=NAV, vega_bundle_url=BUNDLE_URL, fit_options=fit_options)
+    env.globals.update(
+        nav=NAV, vega_bundle_url=BUNDLE_URL, fit_options=fit_options, static=static_url
+    )
     return templates
 
 

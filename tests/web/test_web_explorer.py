@@ -3,6 +3,8 @@ template context (``response.context``) against their JSON twins, on SQLite and 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -112,7 +114,8 @@ def test_favicon_and_docs_assets(client: TestClient) -> None:
     assert icon.status_code == 200 and icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO
     assert icon.headers["content-type"] == "image/x-icon"
     assert client.get("/static/favicon.svg").status_code == 200
-    assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/").text
+    # Pages name it by content (registry.web.assets): /static/favicon.<digest>.svg.
+    assert re.search(r'<link rel="icon" href="/static/favicon\.[0-9a-f]{12}\.svg"', client.get("/").text)
     docs = client.get("/docs")
     assert '<script src="/docs/assets/swagger-ui-bundle.js">' in docs.text
     assert "<script>" not in docs.text  # no inline script: the CSP holds
