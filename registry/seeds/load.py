@@ -154,9 +154,12 @@ def load_records(
         all_documents = missing_documents(connection) > 0  # migrated since the last load
         _apply(connection, desired, changes, progress)
         _write_documents(connection, changes, everything=all_documents)
-        _write_revision(connection, desired)
+        revision = desired.revision()  # a hash of every record: computed once
+        _write_revision(connection, desired, revision)
         if history:
-            record_history(connection, current, desired, changes, commit=commit)
+            record_history(
+                connection, current, desired, changes, commit=commit, revision_id=revision
+            )
     data_changed()
     return changes
 
@@ -328,13 +331,13 @@ def _replace_children(
             connection.execute(table.__table__.insert(), rows)
 
 
-def _write_revision(connection: Connection, desired: TreeRecords) -> None:
+def _write_revision(connection: Connection, desired: TreeRecords, revision: str) -> None:
     table = DatasetRevision.__table__
     connection.execute(table.delete())
     connection.execute(
         table.insert().values(
             id=1,
-            revision=desired.revision(),
+            revision=revision,
             loaded_at=dt.datetime.now(dt.UTC),
             models=len(desired.models),
         )
