@@ -6,6 +6,8 @@ Every setting can be given as an environment variable prefixed with ``REGISTRY_`
 
 from __future__ import annotations
 
+import os
+
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,12 +56,13 @@ class Settings(BaseSettings):
         description="Seconds a connection may take to send a request's headers (0: no limit).",
     )
     max_in_flight: int = Field(
-        default=8,
+        default_factory=lambda: max(2, min(8, os.cpu_count() or 2)),
         ge=1,
         le=64,
         description=(
-            "Requests a server process computes at once; keep it below the database pool's "
-            "size (docs/PERFORMANCE.md, overload). Cache hits do not count."
+            "Requests a server process computes at once (default: one per CPU core, 2 to 8); "
+            "keep it below the database pool's size (docs/PERFORMANCE.md, overload). Cache "
+            "hits do not count."
         ),
     )
     max_waiting: int = Field(
