@@ -7,7 +7,8 @@ Loads the project's seeds into a fresh database (an SQLite file, or a schema of 
 PostgreSQL database ``test``), starts ``registry serve --workers N`` on a free loopback port, and
 drives it with ``wrk`` (Debian's package) through a Lua script that picks a random URL from a mix
 of API reads, exports and pages for every request. Prints requests, errors (non-2xx/3xx and socket
-errors), requests per second, p50 and p99. Traffic goes to 127.0.0.1 only, and stops by itself.
+errors), requests per second, p50 and p99, and with both databases PostgreSQL's p99 over SQLite's
+(issue 11: at most x2). Traffic goes to 127.0.0.1 only, and stops by itself.
 """
 
 from __future__ import annotations
@@ -207,12 +208,16 @@ def main() -> None:
     print(
         f"{'database':<11} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
     )
+    results = {}
     for backend in backends:
-        r = load(backend, args)
+        r = results[backend] = load(backend, args)
         print(
             f"{backend:<11} {r['requests']:>9.0f} {r['errors']:>7.0f} {r['rps']:>8.0f} "
             f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
         )
+    if len(results) == 2:
+        ratio = results["postgresql"]["p99_ms"] / results["sqlite"]["p99_ms"]
+        print(f"PostgreSQL p99 / SQLite p99: x{ratio:.2f} (target: at most x2)")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # The busiest read, answered before FastAPI's routing (registry.api.fast_list).
     app.add_middleware(FastModelList, engine=lambda: app.state.read_engine)
     app.add_middleware(PinnedCacheControl)  # inside the cache: ?revision= answers never change
+    # Inside the cache: an answer is compressed once per coding, not on every hit.
+    app.add_middleware(Compression)
     # Inside the cache, so that hits never queue; below the pool's size (registry.http.admission).
     app.add_middleware(Admission, limit=settings.max_in_flight, queue=settings.max_waiting)
     app.state.revision_watcher = revision_watcher(app.state.engine)
@@ -60,7 +62,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         exclude=UNCACHED,
         max_bytes=settings.cache_bytes,
     )
-    app.add_middleware(Compression)  # outside the cache: it keeps bodies as they are (see module)
     body_limits = calc.BODY_LIMITS | probe_runs.BODY_LIMITS | web.BODY_LIMITS
     app.add_middleware(BodyLimit, limits=body_limits)
     app.add_middleware(HeadAsGet)

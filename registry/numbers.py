@@ -24,6 +24,7 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 COUNT_HINT = "a count such as 46.7B, 1.4T, 128k, 128Ki, 131072 or 7.3e9"
 MAX_QUOTED = 200  # characters of a bad value echoed in a message (docs/RELIABILITY.md)
 MAX_EXPONENT = 30  # a count or quantity written as 1e31 or more is refused before it is expanded
+_MAX_COUNT = 10 ** (MAX_EXPONENT + 1)
 
 
 def quote(value: Any) -> str:
@@ -73,6 +74,8 @@ def parse_decimal(value: Any) -> Decimal:
 
 def parse_count(value: Any, *, allow_zero: bool = False) -> int:
     """A whole, positive (or, with ``allow_zero``, non-negative) count."""
+    if type(value) is int and (0 if allow_zero else 1) <= value < _MAX_COUNT:
+        return value  # the common case, checked without building a Decimal
     number = parse_decimal(value)
     if number != number.to_integral_value():
         raise ValueError(f"expected a whole number; got {quote(value)} = {number:.6g}")

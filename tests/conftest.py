@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from tests_support import MINI_SEEDS, ON_CI, POSTGRES_URL
+from tests_support import MINI_SEEDS, ON_CI, POSTGRES_URL, PROJECT_SEEDS
 
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
@@ -77,6 +77,17 @@ def shared_seeded_engine(
         migrate.upgrade(engine)
         tree = validate_tree(MINI_SEEDS)
         load_records(engine, tree_records(tree))
+        yield engine
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def project_seeded_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The project's own seeds (every family), loaded once per module and backend (read-only)."""
+    for engine in _engine(request.param, tmp_path_factory.mktemp("project")):
+        migrate.upgrade(engine)
+        load_records(engine, tree_records(validate_tree(PROJECT_SEEDS)))
         yield engine
 
 

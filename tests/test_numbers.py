@@ -46,6 +46,28 @@ def test_bad_counts_are_refused_quoting_the_value(written: object) -> None:
     assert repr(written) in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("written", "allow_zero", "value"),
+    [(0, True, 0), (1, False, 1), (10**31 - 1, False, 10**31 - 1)],
+)
+def test_integer_counts_at_the_bounds(written: int, allow_zero: bool, value: int) -> None:
+    assert parse_count(written, allow_zero=allow_zero) == value
+
+
+@pytest.mark.parametrize(
+    ("written", "allow_zero", "message"),
+    [
+        (0, False, "expected a count greater than zero; got 0"),
+        (-1, True, "expected a count zero or more; got -1"),
+        (10**31, True, "expected a number below 1e31"),
+        (False, True, "expected a count such as"),
+    ],
+)
+def test_integer_counts_beyond_the_bounds(written: int, allow_zero: bool, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_count(written, allow_zero=allow_zero)
+
+
 def test_flops_beyond_64_bits() -> None:
     assert parse_positive_float("3.8e25") == pytest.approx(3.8e25)
     assert parse_positive_float(3.14e23) == pytest.approx(3.14e23)

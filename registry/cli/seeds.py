@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +28,21 @@ SeedPath = Annotated[
 PROGRESS_THRESHOLD = 200  # models: smaller loads finish before a bar would be seen
 
 
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a one-shot command that builds a large, acyclic
+    tree of values: its passes over every parsed node grew with the tree (a third of seeding
+    10,000 models, docs/PERFORMANCE.md) and never found anything to free. Reference counting
+    still frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _checked(path: Path | None) -> SeedTree:
     tree = validate_tree(path or get_settings().seeds_dir)
     for problem in tree.problems:
@@ -35,6 +53,7 @@ def _checked(path: Path | None) -> SeedTree:
     return tree
 
 
+@_bulk()
 def validate(path: SeedPath = None) -> None:
     """Check the seed tree; print every problem as path:line:column: field: message."""
     tree = _checked(path)
@@ -45,6 +64,7 @@ def validate(path: SeedPath = None) -> None:
     )
 
 
+@_bulk()
 def seed(
     path: SeedPath = None,
     allow_mass_removal: Annotated[

@@ -8,8 +8,9 @@ run changes the revision and so every key. The revision comes from a ``RevisionW
 rereads it in the background at most every quarter second: a cache hit touches no database.
 
 The cache is bounded by bytes (the bodies and headers it holds), not by entries, and the key is
-the URL alone: a successful answer never depends on ``Accept`` (formats are chosen by path:
-``.json``, ``.csv``), so varied ``Accept`` headers cannot multiply the copies of one answer."""
+the URL and the response's coding (one of four: ``registry.http.compression``): a successful
+answer never depends on ``Accept`` (formats are chosen by path: ``.json``, ``.csv``), so varied
+``Accept`` or ``Accept-Encoding`` headers cannot multiply the copies of one answer."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cachetools import LRUCache
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from registry.http.compression import coding_of
 from registry.http.revision_watch import RevisionWatcher
 from registry.store.engine import file_identity, sqlite_path
 
@@ -104,7 +106,7 @@ class RevisionCache:
             await self.app(scope, receive, send)
             return
         etag = etag_for(revision, scope["path"], scope["query_string"])
-        key = etag.decode()
+        key = etag.decode() + coding_of(scope)  # compressed once per coding (http.compression)
         not_modified = _matches(_header(scope, b"if-none-match"), etag)
         cached = self.store.get(key)
         if cached is not None:
@@ -157,7 +159,11 @@ async def _capture(
 
 async def _reply(send: Send, status: int, headers: list[Any], body: bytes) -> None:
     if status == 304:
-        headers = [h for h in headers if h[0] not in (b"content-length", b"content-type")]
+        headers = [
+            h
+            for h in headers
+            if h[0] not in (b"content-length", b"content-type", b"content-encoding")
+        ]
     else:
         headers = [h for h in headers if h[0] != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))

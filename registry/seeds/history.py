@@ -34,11 +34,13 @@ def record_history(
     origin: str = "load",
     commit: str | None = None,
     recorded_at: dt.datetime | None = None,
+    revision_id: str | None = None,
 ) -> int:
-    """Record the revision ``old`` → ``new``: its changes and its snapshot; return its id."""
+    """Record the revision ``old`` → ``new``: its changes and its snapshot; return its id.
+    ``revision_id``: ``new.revision()`` when the caller has it already (a hash of every record)."""
     rows = change_rows(old, new, changes)
     revision = {
-        "revision": new.revision(),
+        "revision": revision_id or new.revision(),
         "recorded_at": recorded_at or dt.datetime.now(dt.UTC),
         "git_commit": commit,
         "origin": origin,
@@ -55,7 +57,8 @@ def record_history(
 
 def encode_records(records: TreeRecords) -> bytes:
     """A tree's records as compressed JSON: what ``?revision=`` rebuilds a database from."""
-    payload = dataclasses.asdict(records)
+    # The records are plain JSON values already: no deep copy (``dataclasses.asdict``) needed.
+    payload = {f.name: getattr(records, f.name) for f in dataclasses.fields(records)}
     return zlib.compress(json.dumps(payload, sort_keys=True).encode(), 6)
 
 

@@ -4,7 +4,8 @@
   again on the open descriptor), at most ``MAX_FILE_BYTES`` each; symlinks, FIFOs and devices are
   refused by name, never opened or followed.
 - YAML: aliases are refused (an alias bomb expands an 800-byte file to gigabytes), as are explicit
-  tags (``!!omap``, ``!!python/...``) and nesting deeper than ``MAX_DEPTH``.
+  tags (``!!omap``, ``!!python/...``), merge and duplicate keys, and nesting deeper than
+  ``MAX_DEPTH``: ``registry.seeds.yamlio`` refuses each at the parser event that holds it.
 - Values: no NUL characters in any text (PostgreSQL cannot store them), and every number within
   the range of the database column it loads into (``registry.models.bounds``).
 - Loads: a load that would remove more than ``MASS_REMOVAL_SHARE`` of the models, or all of them,
@@ -18,18 +19,16 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.composer import Composer
-from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
-
 from registry.errors import RegistryError
 from registry.models import Evaluation, Model
-from registry.models.bounds import out_of_range
+from registry.models.bounds import column_range, out_of_range
 from registry.seeds.rules import url_problem
 from registry.seeds.schema import NUMERIC_CLAIM_FIELDS, FamilyFile, OrganizationsFile
-from registry.seeds.yamlio import Problem, RefusedYaml, YamlDocument
+from registry.seeds.yamlio import Problem, YamlDocument
 
 MAX_FILE_BYTES = 1024 * 1024  # the largest seed file today is under 50 KB
 MAX_DEPTH = 16  # a family file nests six levels deep
@@ -87,46 +86,13 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
-# --- YAML ----------------------------------------------------------------------------------------
-
-
-class SeedComposer(Composer):
-    """ruamel's composer, refusing aliases, explicit tags and deep nesting before building them."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.parser.peek_event()
-        if isinstance(event, AliasEvent):
-            raise RefusedYaml(
-                problem=f"YAML aliases (*{_short(event.anchor)}) are not allowed in seeds: "
-                "write the value out",
-                problem_mark=event.start_mark,
-            )
-        if isinstance(event, ScalarEvent | CollectionStartEvent) and event.tag is not None:
-            tag = str(getattr(event.tag, "value", event.tag))
-            if tag != "!":
-                raise RefusedYaml(
-                    problem=f"YAML tags ({_short(tag)}) are not allowed in seeds: "
-                    "write plain mappings, lists and values",
-                    problem_mark=event.start_mark,
-                )
-        if self.depth >= MAX_DEPTH and isinstance(event, CollectionStartEvent):
-            raise RefusedYaml(
-                problem=f"nested more than {MAX_DEPTH} levels deep: seeds are never this deep",
-                problem_mark=event.start_mark,
-            )
-        return super().compose_node(parent, index)
-
-
-def _short(text: Any) -> str:
-    text = str(text)
-    return text if len(text) <= 40 else text[:40] + "…"
-
-
 # --- values --------------------------------------------------------------------------------------
 
 
 def nul_problems(document: YamlDocument) -> list[Problem]:
     """Every text (key or value) holding a NUL character: PostgreSQL cannot store one."""
+    if not document.holds_nul:  # noted by the parser: no need to walk every value
+        return []
     return [
         document.problem(loc, "text may not hold NUL characters (\\0)")
         for loc in _nul_locations(document.data, ())
@@ -169,6 +135,8 @@ def range_problems(document: YamlDocument, content: FamilyFile) -> list[Problem]
     the validator enforces the same bounds as the database, on SQLite and PostgreSQL alike."""
     found: list[Problem] = []
     columns = Model.__table__.c
+    evaluation_columns = Evaluation.__table__.c
+    bounds = _bounds()
     for index, model in enumerate(content.models):
         values: list[tuple[Sequence[str | int], str, Any]] = []
         for name in NUMERIC_CLAIM_FIELDS:
@@ -188,16 +156,35 @@ def range_problems(document: YamlDocument, content: FamilyFile) -> list[Problem]
                         )
                     )
         for loc, name, value in values:
+            if _fits(bounds[name], value):
+                continue
             if (message := out_of_range(columns[name], value)) is not None:
                 found.append(document.problem(("models", index, *loc), message))
         for number, evaluation in enumerate(model.evaluations):
             for name in ("shots", "score"):
                 value = getattr(evaluation, name)
-                column = Evaluation.__table__.c[name]
-                if (message := out_of_range(column, value)) is not None:
+                if _fits(bounds[f"evaluation.{name}"], value):
+                    continue
+                if (message := out_of_range(evaluation_columns[name], value)) is not None:
                     loc = ("models", index, "evaluations", number, name)
                     found.append(document.problem(loc, message))
     return found
+
+
+@cache
+def _bounds() -> dict[str, tuple[float, float] | None]:
+    """Each model column's range, and the evaluation's shots and score, read once."""
+    found = {column.name: column_range(column) for column in Model.__table__.columns}
+    for name in ("shots", "score"):
+        found[f"evaluation.{name}"] = column_range(Evaluation.__table__.c[name])
+    return found
+
+
+def _fits(bounds: tuple[float, float] | None, value: Any) -> bool:
+    """Whether ``value`` is a plain number inside ``bounds``: the common case, decided without
+    ``out_of_range`` (which explains every other case)."""
+    kind = type(value)
+    return bounds is not None and (kind is int or kind is float) and bounds[0] <= value <= bounds[1]
 
 
 # --- loads ---------------------------------------------------------------------------------------

@@ -154,9 +154,12 @@ def load_records(
         all_documents = missing_documents(connection) > 0  # migrated since the last load
         _apply(connection, desired, changes, progress)
         _write_documents(connection, changes, everything=all_documents)
-        _write_revision(connection, desired)
+        revision = desired.revision()  # a hash of every record: computed once
+        _write_revision(connection, desired, revision)
         if history:
-            record_history(connection, current, desired, changes, commit=commit)
+            record_history(
+                connection, current, desired, changes, commit=commit, revision_id=revision
+            )
     data_changed()
     return changes
 
@@ -248,11 +251,16 @@ def _upsert(
 ) -> dict[str, int]:
     """Insert added rows and update changed ones; return every slug's id."""
     table = table_model.__table__
+    dates = [c for c in columns if isinstance(table.c[c].type, sa.Date)]
 
     def row(slug: str) -> dict[str, Any]:
-        values = {c: _column_value(table, c, records[slug][c]) for c in columns}
+        record = records[slug]
+        values = {c: record[c] for c in columns}
+        for column in dates:
+            if values[column] is not None:
+                values[column] = dt.date.fromisoformat(values[column])
         for column, (key, ids) in foreign.items():
-            values[column] = ids[records[slug][key]]
+            values[column] = ids[record[key]]
         return values
 
     if added:
@@ -260,12 +268,6 @@ def _upsert(
     for slug in changed:
         connection.execute(table.update().where(table.c.slug == slug).values(row(slug)))
     return {r.slug: r.id for r in connection.execute(sa.select(table.c.slug, table.c.id))}
-
-
-def _column_value(table: sa.Table, column: str, value: Any) -> Any:
-    if value is not None and isinstance(table.c[column].type, sa.Date):
-        return dt.date.fromisoformat(value)
-    return value
 
 
 def _replace_children(
@@ -329,13 +331,13 @@ def _replace_children(
             connection.execute(table.__table__.insert(), rows)
 
 
-def _write_revision(connection: Connection, desired: TreeRecords) -> None:
+def _write_revision(connection: Connection, desired: TreeRecords, revision: str) -> None:
     table = DatasetRevision.__table__
     connection.execute(table.delete())
     connection.execute(
         table.insert().values(
             id=1,
-            revision=desired.revision(),
+            revision=revision,
             loaded_at=dt.datetime.now(dt.UTC),
             models=len(desired.models),
         )

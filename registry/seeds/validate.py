@@ -135,7 +135,7 @@ def _parse(
     if isinstance(data, str):
         problems.append(Problem(display_path(file), 1, 1, "(file)", data))
         return None
-    document = parse_yaml(data, display_path(file), composer=limits.SeedComposer)
+    document = parse_yaml(data, display_path(file), max_depth=limits.MAX_DEPTH)
     if isinstance(document, Problem):
         problems.append(document)
         return None

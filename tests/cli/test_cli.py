@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import subprocess
@@ -66,6 +67,29 @@ def test_seed_is_idempotent_and_reports_changes(configured: Path, seed_tree: Pat
     code, out, _ = invoke("seed", str(seed_tree))
     assert code == 0
     assert out.startswith("unchanged: the database already holds these 5 models")
+
+
+def test_seed_pauses_the_cyclic_collector_only_while_it_runs(
+    configured: Path, seed_tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector's passes over a large parsed tree are wasted work (docs/PERFORMANCE.md)."""
+    from registry.cli import seeds
+
+    seen: list[bool] = []
+
+    def validate_tree(path: Path) -> object:
+        seen.append(gc.isenabled())
+        return validate(path)
+
+    validate = seeds.validate_tree
+    monkeypatch.setattr(seeds, "validate_tree", validate_tree)
+    assert invoke("db", "upgrade")[0] == 0
+    assert gc.isenabled()
+    assert invoke("seed", str(seed_tree))[0] == 0
+    assert seen == [False] and gc.isenabled()
+    seed_tree.joinpath("organizations.yaml").write_text("broken: [\n")
+    assert invoke("seed", str(seed_tree))[0] == 1
+    assert seen == [False, False] and gc.isenabled()
 
 
 def test_seed_refuses_an_unmigrated_database(configured: Path, seed_tree: Path) -> None:

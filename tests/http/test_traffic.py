@@ -75,12 +75,31 @@ def test_accept_headers_share_one_entry(seeded_engine: Engine) -> None:
     assert cache.hits >= 200
 
 
+def test_an_answer_is_compressed_once_per_coding(seeded_engine: Engine) -> None:
+    """Compression sits inside the cache: spellings of one choice share an entry, and a hit
+    sends the stored compressed bytes instead of compressing again."""
+    client = TestClient(create_app(engine=seeded_engine))
+    cache = _middleware_after(client, "/api/v1/families", RevisionCache)
+    url = "/api/v1/models?limit=50"
+    before = len(cache.store)
+    spellings = ["gzip", "gzip, deflate", "deflate;q=0.5, gzip", "GZIP;q=0.9"]
+    bodies = {client.get(url, headers={"Accept-Encoding": s}).content for s in spellings}
+    assert len(cache.store) == before + 1 and len(bodies) == 1
+    zstd = client.get(url, headers={"Accept-Encoding": "gzip, zstd"})
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert zstd.headers["content-encoding"] == "zstd" and "content-encoding" not in plain.headers
+    assert len(cache.store) == before + 3
+    assert zstd.json() == plain.json()
+
+
 def test_the_cache_is_bounded_by_bytes(seeded_engine: Engine) -> None:
     settings = Settings(cache_bytes=1024 * 1024)
     client = TestClient(create_app(settings, engine=seeded_engine))
     cache = _middleware_after(client, "/api/v1/models?limit=1", RevisionCache)
-    for i in range(400):  # ~10 KB each: four times what the cache may hold
-        assert client.get(f"/api/v1/models?limit=20&offset={i % 3}&min_params={i + 1}").is_success
+    plain = {"Accept-Encoding": "identity"}  # uncompressed: ~10 KB each, 4 MB in all
+    for i in range(400):
+        url = f"/api/v1/models?limit=20&offset={i % 3}&min_params={i + 1}"
+        assert client.get(url, headers=plain).is_success
     assert cache.store.currsize <= cache.store.maxsize == 1024 * 1024
     assert 0 < len(cache.store) < 400
 

@@ -4,37 +4,29 @@ the stored documents are exactly the models' public JSON."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BACKENDS, _engine  # type: ignore[attr-defined]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from tests_support import MINI_SEEDS, PROJECT_SEEDS
+from tests_support import MINI_SEEDS
 
 from registry.models import Access, ArchitectureKind, Modality, Openness, Stage
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
-from registry.store import migrate, queries
+from registry.store import queries
 from registry.store.documents import document, missing_documents
 from registry.store.filters import SORTABLE, ModelFilters, search_key
 from registry.store.model_index import select_page
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def project_engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
+@pytest.fixture(scope="module")
+def project_engine(project_seeded_engine: Engine) -> Engine:
     """The project's own seeds (every family), loaded once per backend."""
-    folder: Path = tmp_path_factory.mktemp("index")
-    for engine in _engine(request.param, folder):
-        migrate.upgrade(engine)
-        load_records(engine, tree_records(validate_tree(PROJECT_SEEDS)))
-        yield engine
+    return project_seeded_engine
 
 
 def sql_page(session: Session, filters: ModelFilters) -> tuple[list[str], int]:
