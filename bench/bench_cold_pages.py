@@ -1,6 +1,6 @@
 """First page views after a server start and after a seed load, this checkout against an older one.
 
-    python bench/bench_cold_pages.py [--before REF] [--rounds 3]
+    python bench/bench_cold_pages.py [--before REF] [--rounds 3] [--compression-only]
 
 For each side (``before``: the commit REF, checked out into a temporary git worktree and imported
 through PYTHONPATH; ``after``: this checkout), a fresh SQLite database in a data directory of its
@@ -176,9 +176,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default=BEFORE, help=f"the older commit (default {BEFORE})")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--compression-only", action="store_true", help="only the compression and static figures"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cold-pages-") as folder:
         work = Path(folder)
+        if args.compression_only:
+            side = Side("after", ROOT, work)
+            side.prepare()
+            server = Server(side)
+            try:
+                compression(server)
+            finally:
+                server.stop()
+            return
         checkout = work / "before-checkout"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet",
                         str(checkout), args.before], check=True)  # fmt: skip
