@@ -272,10 +272,14 @@ def wait_up(name: str, process: subprocess.Popen[bytes], url: str, log: Any) -> 
             time.sleep(0.2)
 
 
-def registry(database_url: str, folder: Path) -> tuple[list[str], dict[str, str], str]:
-    """``registry serve`` with one worker on ``database_url``."""
+def registry(
+    database_url: str, folder: Path, *, access_log: bool = True
+) -> tuple[list[str], dict[str, str], str]:
+    """``registry serve`` with one worker on ``database_url`` (logging each request, as by
+    default, unless ``access_log`` is false: the bare app it is compared with logs nothing)."""
     command = [sys.executable, "-c", "from registry.cli.app import main; main()"]
     command += ["serve", "--port", "{port}", "--workers", "1"]
+    command += [] if access_log else ["--no-access-log"]
     env = {"REGISTRY_DATABASE_URL": database_url, "REGISTRY_DATA_DIR": str(folder)}
     return command, env, "/api/v1/organizations"
 
@@ -561,7 +565,9 @@ def run_hits(args: argparse.Namespace, data: Data) -> None:
         f"\ncache hits: wrk -c16, one URL, {args.rounds} rounds of {args.seconds} s alternated, "
         "medians"
     )
-    with server("registry", *registry(data.sqlite(args.models), data.folder)) as base:
+    # Neither side logs requests here: the comparison is of the cache against the bare server.
+    quiet = registry(data.sqlite(args.models), data.folder, access_log=False)
+    with server("registry", *quiet) as base:
         status, body, content_type = get(base + REGISTRY_QUERY)  # fills the cache
         assert status == 200
         saved = data.folder / "answer.body"

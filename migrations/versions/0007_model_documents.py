@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "model_document",
         sa.Column("model_id", sa.Integer(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"],
             ["model.id"],

@@ -14,6 +14,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart when the code changes.")] = False,
+    access_log: Annotated[
+        bool, typer.Option(help="Log a line per request (off behind a proxy that logs them).")
+    ] = True,
     trusted_proxies: Annotated[
         str | None,
         typer.Option(
@@ -59,6 +62,7 @@ def serve(
         workers=workers,
         reload=reload,
         http=PROTOCOL,
+        access_log=access_log,
         # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: only from configured proxies.
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or "",

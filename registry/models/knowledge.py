@@ -254,4 +254,4 @@ class ModelDocument(SQLModel, table=True):
     __tablename__ = "model_document"
 
     model_id: int = Field(foreign_key="model.id", primary_key=True, ondelete="CASCADE")
-    body: str = Field(sa_type=sa.Text)
+    body: bytes = Field(sa_type=sa.LargeBinary)  # UTF-8 JSON, sent as it is

@@ -35,12 +35,12 @@ def model_table_json(session: Session, filters: ModelFilters) -> bytes:
     """``model_table`` as the JSON the API sends, assembled from the stored documents: no model
     is built per request (docs/PERFORMANCE.md)."""
     documents, count = queries.list_model_documents(session, filters=filters)
-    parts = ['{"data":[', ",".join(documents), '],"count":', str(count)]
+    parts = [b'{"data":[', b",".join(documents), b'],"count":', str(count).encode()]
     if filters.facet:
         facets = queries.facet_counts(session, filters=filters, names=filters.facet)
-        parts += [',"facets":', to_json(facets).decode()]
-    parts.append("}")
-    return "".join(parts).encode()
+        parts += [b',"facets":', to_json(facets)]
+    parts.append(b"}")
+    return b"".join(parts)
 
 
 def facet_options(session: Session, filters: ModelFilters) -> dict[str, dict[str, int]]:

@@ -53,9 +53,9 @@ def write_documents(connection: Connection, model_ids: Iterable[int] | None = No
     return len(ids)
 
 
-def document(model: ModelPublic) -> str:
-    """The stored JSON of one model: exactly what the API writes for it."""
-    return to_json(model).decode()
+def document(model: ModelPublic) -> bytes:
+    """The stored JSON of one model: exactly the bytes the API writes for it."""
+    return to_json(model)
 
 
 def missing_documents(connection: Connection) -> int:
@@ -80,7 +80,7 @@ BODIES_SQL = {
 }
 
 
-def document_bodies(session: Session, model_ids: Sequence[int]) -> dict[int, str]:
+def document_bodies(session: Session, model_ids: Sequence[int]) -> dict[int, bytes]:
     """The stored documents of ``model_ids`` that exist, by model id (one indexed query)."""
     if not model_ids:
         return {}

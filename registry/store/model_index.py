@@ -75,17 +75,11 @@ class ModelIndex:
         for name in CATEGORIES:
             values = getattr(filters, name)
             if values:
-                vocabulary = self.vocabulary[name]
-                wanted = [vocabulary[v] for v in map(_plain, values) if v in vocabulary]
-                keep &= np.isin(self.codes[name], wanted)
+                keep &= self._among(name, values)
         if filters.reasoning is not None:
             keep &= self.reasoning == int(filters.reasoning)
         if filters.open_weights is not None:
-            vocabulary = self.vocabulary["access"]
-            downloadable = [
-                vocabulary[v] for v in map(_plain, OPEN_WEIGHTS_ACCESS) if v in vocabulary
-            ]
-            found = np.isin(self.codes["access"], downloadable)
+            found = self._among("access", OPEN_WEIGHTS_ACCESS)
             keep &= found if filters.open_weights else ~found
         for direction, modalities in (
             ("input", filters.input_modality),
@@ -101,6 +95,15 @@ class ModelIndex:
             if value is not None:
                 keep &= self.known[column] & compare(self.numbers[column], _ordinal(value))
         return keep
+
+
+    def _among(self, name: str, values: Any) -> np.ndarray:
+        """Whether each model's ``name`` is one of ``values``: a lookup table indexed by the
+        value codes (a model with no value has code -1, the table's last, always false, slot)."""
+        vocabulary = self.vocabulary[name]
+        table = np.zeros(len(vocabulary) + 1, dtype=bool)
+        table[[vocabulary[v] for v in map(_plain, values) if v in vocabulary]] = True
+        return table[self.codes[name]]
 
 
 def _read(session: Session, version: tuple[str, str]) -> ModelIndex:

@@ -63,7 +63,7 @@ def list_models(session: Session, *, filters: ModelFilters) -> tuple[list[ModelP
     return [ModelPublic.model_validate_json(body) for body in documents_of(session, ids)], count
 
 
-def list_model_documents(session: Session, *, filters: ModelFilters) -> tuple[list[str], int]:
+def list_model_documents(session: Session, *, filters: ModelFilters) -> tuple[list[bytes], int]:
     """As ``list_models``, each model as its public JSON: the stored documents, ready to send."""
     found = select_page(session, filters)
     if found is None:
@@ -73,7 +73,7 @@ def list_model_documents(session: Session, *, filters: ModelFilters) -> tuple[li
     return documents_of(session, ids), count
 
 
-def documents_of(session: Session, ids: Sequence[int]) -> list[str]:
+def documents_of(session: Session, ids: Sequence[int]) -> list[bytes]:
     """The public JSON of the models ``ids``, in that order: stored documents, and for a model
     without one (a database migrated but not reloaded) its JSON built from its rows."""
     stored = document_bodies(session, ids)
