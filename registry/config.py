@@ -7,7 +7,6 @@ Every setting can be given as an environment variable prefixed with ``REGISTRY_`
 from __future__ import annotations
 
 import os
-
 from functools import lru_cache
 from pathlib import Path
 

@@ -1,5 +1,5 @@
-"""Text responses are compressed as the client accepts (registry.http.compression), outside the
-response cache: the cache keeps one plain body, and each client gets its own coding of it."""
+"""Text responses are compressed as the client accepts (registry.http.compression), inside the
+response cache, which keeps one body per coding: each client gets its own coding, never another's."""
 
 from __future__ import annotations
 
@@ -78,9 +78,9 @@ def test_the_coding_follows_accept_encoding(
         assert decode(body) == plain
 
 
-def test_the_cache_keeps_bodies_plain_and_codes_each_answer(client: TestClient) -> None:
-    """A gzip client fills the cache; a plain client then gets the plain body (a cache hit, same
-    ETag), and a brotli client a brotli one."""
+def test_each_client_gets_its_own_coding_from_the_cache(client: TestClient) -> None:
+    """A gzip client fills the cache; a plain client then gets the plain body, not the gzip one
+    (same ETag: one weak validator for every coding), and a brotli client a brotli one."""
     first_headers, first = raw(client, URL, "gzip")
     hit_headers, plain = raw(plain_client(client), URL, None)
     assert hit_headers["etag"] == first_headers["etag"]
