@@ -48,7 +48,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine or create_db_engine(settings.resolved_database_url)
     app.state.read_engine = snapshot_engine(app.state.engine)
     # The busiest read, answered before FastAPI's routing (registry.api.fast_list).
-    app.add_middleware(FastModelList, engine=lambda: app.state.read_engine)
+    # One-statement reads need no transaction: on PostgreSQL that saves BEGIN and ROLLBACK.
+    app.state.autocommit_engine = (
+        app.state.engine.execution_options(isolation_level="AUTOCOMMIT")
+        if app.state.engine.dialect.name == "postgresql"
+        else app.state.read_engine
+    )
+    app.add_middleware(
+        FastModelList,
+        engine=lambda: app.state.read_engine,
+        autocommit=lambda: app.state.autocommit_engine,
+    )
     app.add_middleware(PinnedCacheControl)  # inside the cache: ?revision= answers never change
     # Inside the cache: an answer is compressed once per coding, not on every hit.
     app.add_middleware(Compression)

@@ -35,8 +35,23 @@ def model_table_json(session: Session, filters: ModelFilters) -> bytes:
     """``model_table`` as the JSON the API sends, assembled from the stored documents: no model
     is built per request (docs/PERFORMANCE.md)."""
     documents, count = queries.list_model_documents(session, filters=filters)
-    parts = [b'{"data":[', b",".join(documents), b'],"count":', str(count).encode()]
+    return _envelope(session, filters, documents, count)
+
+
+def model_table_json_in_one_read(connection: Any, filters: ModelFilters) -> bytes | None:
+    """``model_table_json`` in one statement on ``connection`` (no transaction), or None when
+    only the transactional path can answer (``queries.model_page_in_one_read``)."""
     if filters.facet:
+        return None
+    found = queries.model_page_in_one_read(connection, filters=filters)
+    return None if found is None else _envelope(None, filters, *found)
+
+
+def _envelope(
+    session: Session | None, filters: ModelFilters, documents: list[bytes], count: int
+) -> bytes:
+    parts = [b'{"data":[', b",".join(documents), b'],"count":', str(count).encode()]
+    if filters.facet and session is not None:
         facets = queries.facet_counts(session, filters=filters, names=filters.facet)
         parts += [b',"facets":', to_json(facets)]
     parts.append(b"}")

@@ -93,3 +93,37 @@ def document_bodies(session: Session, model_ids: Sequence[int]) -> dict[int, byt
         return dict(connection.execute(statement).all())
     ids = json.dumps(list(model_ids)) if connection.dialect.name == "sqlite" else list(model_ids)
     return dict(connection.execute(statement, {"ids": ids}).all())
+
+
+# The page's documents and the loaded revision in one statement, so one round trip on a connection
+# without a transaction still sees one snapshot (``queries.model_page_in_one_read``).
+_WITH_VERSION = (
+    "SELECT r.revision, r.loaded_at, d.model_id, d.body FROM dataset_revision r "
+    "LEFT JOIN model_document d ON {ids} WHERE r.id = 1"
+)
+VERSIONED_BODIES_SQL = {
+    "sqlite": _WITH_VERSION.format(ids="d.model_id IN (SELECT value FROM json_each(:ids))"),
+    "postgresql": _WITH_VERSION.format(ids="d.model_id = ANY(:ids)"),
+}
+
+
+def versioned_bodies(
+    connection: Connection, model_ids: Sequence[int]
+) -> tuple[tuple[str, str] | None, dict[int, bytes]]:
+    """The loaded revision (as ``model_index`` tags it) and the stored documents of
+    ``model_ids``, read in one statement; (None, {}) on a database this does not support."""
+    sql = VERSIONED_BODIES_SQL.get(connection.dialect.name)
+    if sql is None:
+        return None, {}
+    statement = sa.text(sql).columns(
+        sa.column("revision", sa.String),
+        sa.column("loaded_at", sa.DateTime(timezone=True)),
+        sa.column("model_id", sa.Integer),
+        sa.column("body", sa.LargeBinary),
+    )
+    ids = json.dumps(list(model_ids)) if connection.dialect.name == "sqlite" else list(model_ids)
+    rows = connection.execute(statement, {"ids": ids}).all()
+    if not rows:
+        return None, {}
+    version = (str(rows[0][0]), str(rows[0][1]))
+    return version, {row[2]: row[3] for row in rows if row[2] is not None}

@@ -52,7 +52,10 @@ def create_db_engine(url: str) -> Engine:
         return engine
     # Each server worker runs handlers on up to 40 threads; 20 connections serve them without
     # exhausting PostgreSQL's default 100 connections at four workers.
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No ping before each checkout (a round trip per request): a connection broken by a restart
+    # fails its statement, SQLAlchemy then drops every pooled connection, and the next request
+    # connects afresh (tests/store/test_faults.py, the restart test).
+    return sa.create_engine(url, pool_size=10, max_overflow=10)
 
 
 class DatabaseFileGone(sqlite3.OperationalError):

@@ -96,7 +96,6 @@ class ModelIndex:
                 keep &= self.known[column] & compare(self.numbers[column], _ordinal(value))
         return keep
 
-
     def _among(self, name: str, values: Any) -> np.ndarray:
         """Whether each model's ``name`` is one of ``values``: a lookup table indexed by the
         value codes (a model with no value has code -1, the table's last, always false, slot)."""
@@ -193,6 +192,24 @@ def index_for(session: Session) -> ModelIndex | None:
             if found.version == _version(session):
                 _INDEXES[pool] = found
     return found
+
+
+def page_from_cache(
+    bind: Any, filters: ModelFilters
+) -> tuple[list[int], int, tuple[str, str]] | None:
+    """The page from the index this process last built for ``bind``'s database, without reading
+    the database: ids, count and the revision the index was built from (the caller checks that
+    revision in the same read as the documents). None when there is no index yet, the order
+    asked for has not been read yet, or the filters hold a search."""
+    index = _INDEXES.get(bind.pool)
+    if index is None or filters.q:
+        return None
+    order = index.orders.get(filters.sort)
+    if order is None:
+        return None
+    hits = np.flatnonzero(index.mask(filters)[order])
+    page = order[hits[filters.offset : filters.offset + filters.limit]]
+    return index.ids[page].tolist(), int(hits.size), index.version
 
 
 def select_page(session: Session, filters: ModelFilters) -> tuple[Sequence[int], int] | None:

@@ -347,3 +347,30 @@ def test_a_200_connection_burst_on_sqlite_does_not_wedge_the_server(tmp_path: Pa
             server.kill()
             server.wait()
         log.close()
+
+
+def test_a_warm_model_list_is_one_statement_and_the_same_answer(seeded_engine: Engine) -> None:
+    """Once the index is built, a new page of the list reads its documents and the revision in one
+    statement (no transaction on PostgreSQL), and gives the same bytes as the route."""
+    app = create_app(engine=seeded_engine)
+    client = TestClient(app)
+    plain = {"Accept-Encoding": "identity"}
+    assert client.get("/api/v1/models?sort=-total_params&limit=2", headers=plain).is_success
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.strip().upper() not in ("BEGIN", "ROLLBACK", "COMMIT"):
+            statements.append(statement)
+
+    url = "/api/v1/models?sort=-total_params&limit=3&min_params=1000"
+    sa.event.listen(seeded_engine, "before_cursor_execute", record)
+    try:
+        fast = client.get(url, headers=plain)
+    finally:
+        sa.event.remove(seeded_engine, "before_cursor_execute", record)
+    documents = [s for s in statements if "model_document" in s]
+    assert len(documents) == 1 and "dataset_revision" in documents[0], statements
+    route_app = create_app(engine=seeded_engine)
+    route_app.middleware_stack = route_app.build_middleware_stack()
+    _middleware(route_app, FastModelList).enabled = False
+    assert TestClient(route_app).get(url, headers=plain).content == fast.content
