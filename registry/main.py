@@ -25,7 +25,7 @@ from registry.http.faults import DISK_FULL, database_answer, is_disk_full
 from registry.http.params import refuse_unknown_params
 from registry.http.revision import PinnedCacheControl
 from registry.http.security import BodyLimit, HeadAsGet, SecurityHeaders, refuse_nul
-from registry.store.engine import create_db_engine, snapshot_engine
+from registry.store.engine import async_reader, create_db_engine, snapshot_engine
 from registry.web.rendering import error_page
 
 # Pages and API reads depend only on the URL and the data revision (seeds and probe runs).
@@ -54,10 +54,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if app.state.engine.dialect.name == "postgresql"
         else app.state.read_engine
     )
+    app.state.async_engine = async_reader(app.state.engine) if settings.async_reads else None
     app.add_middleware(
         FastModelList,
         engine=lambda: app.state.read_engine,
         autocommit=lambda: app.state.autocommit_engine,
+        async_engine=lambda: app.state.async_engine,
     )
     app.add_middleware(PinnedCacheControl)  # inside the cache: ?revision= answers never change
     # Inside the cache: an answer is compressed once per coding, not on every hit.

@@ -13,12 +13,15 @@ Once this process's filter index is built, a page is one statement (``views.
 model_table_json_in_one_read``). On SQLite that local read runs on the event loop itself, with
 no busy wait: handing a few hundred microseconds of work to a worker thread cost more than the
 work, because the loop then waits for the thread's GIL (1,200 against 1,700 requests a second).
-On PostgreSQL, a network read, it stays in a worker thread.
+On PostgreSQL, a network read, it goes through psycopg's asyncio driver under ``registry
+serve`` (``REGISTRY_ASYNC_READS``, which the command sets: an asyncio pool must live as long as
+its event loop, which a test client's per-request loops do not), else a worker thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
@@ -66,10 +69,12 @@ class FastModelList:
         *,
         engine: Callable[[], Engine],
         autocommit: Callable[[], Engine] | None = None,
+        async_engine: Callable[[], Any] | None = None,
     ) -> None:
         self.app = app
         self.engine = engine
         self.autocommit = autocommit
+        self.async_engine = async_engine
         self.enabled = True  # the tests turn it off to compare with the route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -81,7 +86,7 @@ class FastModelList:
         ):
             filters = filters_of(scope["query_string"])
             if filters is not None:
-                body = self._read_inline(filters)
+                body = self._read_inline(filters) or await self._read_async(filters)
                 if body is None:
                     try:
                         body = await run_in_threadpool(self._read, filters)
@@ -112,6 +117,21 @@ class FastModelList:
                     return views.model_table_json_in_one_read(connection, filters)
                 finally:
                     sqlite.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        except Exception:
+            return None
+
+    async def _read_async(self, filters: PinnedModelFilters) -> bytes | None:
+        """On PostgreSQL under ``registry serve``, the one-statement read through psycopg's
+        asyncio driver: a network round trip without a worker thread. None: the worker-thread
+        path answers."""
+        engine = self.async_engine() if self.async_engine is not None else None
+        if engine is None or self.autocommit is None:
+            return None
+        try:
+            async with engine.connect() as connection:
+                return await views.model_table_json_in_one_read_async(
+                    self.autocommit(), connection, filters
+                )
         except Exception:
             return None
 

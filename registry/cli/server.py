@@ -47,6 +47,7 @@ def serve(
         os.environ["REGISTRY_TRUSTED_PROXIES"] = trusted_proxies
     if header_timeout is not None:
         os.environ["REGISTRY_HEADER_TIMEOUT_S"] = str(header_timeout)
+    os.environ.setdefault("REGISTRY_ASYNC_READS", "true")  # one long-lived event loop per worker
     get_settings.cache_clear()
     proxies = get_settings().trusted_proxies
     check_database_file(get_settings().resolved_database_url)

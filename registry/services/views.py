@@ -47,6 +47,16 @@ def model_table_json_in_one_read(connection: Any, filters: ModelFilters) -> byte
     return None if found is None else _envelope(None, filters, *found)
 
 
+async def model_table_json_in_one_read_async(
+    engine: Any, connection: Any, filters: ModelFilters
+) -> bytes | None:
+    """``model_table_json_in_one_read`` on an asyncio connection to ``engine``'s database."""
+    if filters.facet:
+        return None
+    found = await queries.model_page_in_one_read_async(engine, connection, filters=filters)
+    return None if found is None else _envelope(None, filters, *found)
+
+
 def _envelope(
     session: Session | None, filters: ModelFilters, documents: list[bytes], count: int
 ) -> bytes:

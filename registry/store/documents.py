@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic_core import to_json
@@ -107,23 +108,53 @@ VERSIONED_BODIES_SQL = {
 }
 
 
-def versioned_bodies(
-    connection: Connection, model_ids: Sequence[int]
-) -> tuple[tuple[str, str] | None, dict[int, bytes]]:
-    """The loaded revision (as ``model_index`` tags it) and the stored documents of
-    ``model_ids``, read in one statement; (None, {}) on a database this does not support."""
-    sql = VERSIONED_BODIES_SQL.get(connection.dialect.name)
+def versioned_statement(dialect: str) -> tuple[sa.TextClause, bool] | None:
+    """The statement that reads documents with the loaded revision on ``dialect``, and whether
+    it takes the ids as JSON text (SQLite) rather than an array (PostgreSQL)."""
+    sql = VERSIONED_BODIES_SQL.get(dialect)
     if sql is None:
-        return None, {}
+        return None
     statement = sa.text(sql).columns(
         sa.column("revision", sa.String),
         sa.column("loaded_at", sa.DateTime(timezone=True)),
         sa.column("model_id", sa.Integer),
         sa.column("body", sa.LargeBinary),
     )
-    ids = json.dumps(list(model_ids)) if connection.dialect.name == "sqlite" else list(model_ids)
-    rows = connection.execute(statement, {"ids": ids}).all()
+    return statement, dialect == "sqlite"
+
+
+def versioned_parameters(model_ids: Sequence[int], as_json: bool) -> dict[str, Any]:
+    return {"ids": json.dumps(list(model_ids)) if as_json else list(model_ids)}
+
+
+def versioned_rows(rows: Sequence[Any]) -> tuple[tuple[str, str] | None, dict[int, bytes]]:
+    """The revision (as ``model_index`` tags it) and the documents by id, from those rows."""
     if not rows:
         return None, {}
     version = (str(rows[0][0]), str(rows[0][1]))
     return version, {row[2]: row[3] for row in rows if row[2] is not None}
+
+
+def versioned_bodies(
+    connection: Connection, model_ids: Sequence[int]
+) -> tuple[tuple[str, str] | None, dict[int, bytes]]:
+    """The loaded revision (as ``model_index`` tags it) and the stored documents of
+    ``model_ids``, read in one statement; (None, {}) on a database this does not support."""
+    found = versioned_statement(connection.dialect.name)
+    if found is None:
+        return None, {}
+    statement, as_json = found
+    rows = connection.execute(statement, versioned_parameters(model_ids, as_json)).all()
+    return versioned_rows(rows)
+
+
+async def versioned_bodies_async(
+    connection: Any, model_ids: Sequence[int]
+) -> tuple[tuple[str, str] | None, dict[int, bytes]]:
+    """``versioned_bodies`` on an asyncio connection (``sqlalchemy.ext.asyncio``)."""
+    found = versioned_statement(connection.dialect.name)
+    if found is None:
+        return None, {}
+    statement, as_json = found
+    result = await connection.execute(statement, versioned_parameters(model_ids, as_json))
+    return versioned_rows(result.all())

@@ -105,6 +105,20 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def async_reader(engine: Engine) -> Any:
+    """An asyncio engine on ``engine``'s PostgreSQL database for one-statement reads outside a
+    transaction (psycopg's asyncio driver; None for other databases or drivers). It connects on
+    the first read; every such read is checked against the loaded revision, so a database it
+    reaches differently only makes reads fall back to the worker-thread path."""
+    if engine.dialect.name != "postgresql" or engine.url.get_driver_name() != "psycopg":
+        return None
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    return create_async_engine(
+        engine.url, pool_size=10, max_overflow=10, isolation_level="AUTOCOMMIT"
+    )
+
+
 def snapshot_engine(engine: Engine) -> Engine:
     """``engine`` with reads that see one snapshot per transaction (REPEATABLE READ on PostgreSQL;
     SQLite's WAL transactions already do)."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from registry.errors import NotFound
@@ -26,7 +27,12 @@ from registry.models import (
     SourcePublic,
 )
 from registry.numbers import format_partial_date
-from registry.store.documents import document, document_bodies, versioned_bodies
+from registry.store.documents import (
+    document,
+    document_bodies,
+    versioned_bodies,
+    versioned_bodies_async,
+)
 from registry.store.filters import MAX_LIMIT, ModelFilters
 from registry.store.model_index import page_from_cache, select_page
 from registry.store.selection import conditions_of, facet_counts, joined, order_of
@@ -85,6 +91,21 @@ def model_page_in_one_read(
         return None
     ids, count, version = found
     loaded, bodies = versioned_bodies(connection, ids)
+    if loaded != version or len(bodies) < len(ids):
+        return None
+    return [bodies[i] for i in ids], count
+
+
+async def model_page_in_one_read_async(
+    engine: Engine, connection: Any, *, filters: ModelFilters
+) -> tuple[list[bytes], int] | None:
+    """``model_page_in_one_read`` on an asyncio connection to ``engine``'s database: on
+    PostgreSQL the round trip then needs no worker thread (docs/PERFORMANCE.md)."""
+    found = page_from_cache(engine, filters)
+    if found is None:
+        return None
+    ids, count, version = found
+    loaded, bodies = await versioned_bodies_async(connection, ids)
     if loaded != version or len(bodies) < len(ids):
         return None
     return [bodies[i] for i in ids], count

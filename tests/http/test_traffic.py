@@ -374,3 +374,69 @@ def test_a_warm_model_list_is_one_statement_and_the_same_answer(seeded_engine: E
     route_app.middleware_stack = route_app.build_middleware_stack()
     _middleware(route_app, FastModelList).enabled = False
     assert TestClient(route_app).get(url, headers=plain).content == fast.content
+
+
+@pytest.mark.postgres
+def test_registry_serve_on_postgresql_answers_the_list_as_the_route_does(tmp_path: Path) -> None:
+    """Under ``registry serve`` a warm model-list page on PostgreSQL is read through the asyncio
+    driver (``REGISTRY_ASYNC_READS``); its answers are the route's, byte for byte."""
+    import uuid
+
+    from tests_support import ON_CI, POSTGRES_URL
+
+    admin = create_db_engine(POSTGRES_URL)
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if ON_CI:
+            pytest.fail(f"PostgreSQL is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    schema = f"serve_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    engine = create_db_engine(url)
+    port = _free_port()
+    server = None
+    try:
+        migrate.upgrade(engine)
+        load_records(engine, tree_records(validate_tree(MINI_SEEDS)))
+        env = {**os.environ, "REGISTRY_DATABASE_URL": url}
+        env.pop("REGISTRY_ASYNC_READS", None)
+        with (tmp_path / "serve.log").open("w") as log:
+            server = subprocess.Popen(
+                [*REGISTRY, "serve", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/api/v1/families", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        route_app = create_app(engine=engine)
+        route_app.middleware_stack = route_app.build_middleware_stack()
+        _middleware(route_app, FastModelList).enabled = False
+        route = TestClient(route_app)
+        plain = {"Accept-Encoding": "identity"}
+        for i in range(6):  # the first builds the index; the rest take the asyncio read
+            query = f"/api/v1/models?sort=-total_params&limit=4&min_params={1000 + i}"
+            served = httpx.get(base + query, headers=plain, timeout=10)
+            assert served.status_code == 200
+            assert served.content == route.get(query, headers=plain).content, query
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
