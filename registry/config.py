@@ -69,13 +69,6 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests that may wait (up to a second) for a slot; beyond, 503 at once.",
     )
-    async_reads: bool = Field(
-        default=False,
-        description=(
-            "Read the model list through psycopg's asyncio driver on PostgreSQL (set by "
-            "`registry serve`, whose event loop lives as long as the process)."
-        ),
-    )
     cache_bytes: int = Field(
         default=128 * 1024 * 1024,
         ge=1024 * 1024,

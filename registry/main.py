@@ -33,8 +33,17 @@ CACHED_PREFIXES = ("/",)
 UNCACHED = ("/static/", "/docs")  # files served as they are
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """The application for ``settings`` (default: the environment's), on ``engine`` if given."""
+def create_served_app() -> FastAPI:
+    """The application as ``registry serve`` runs it: one event loop for the process's life, so
+    PostgreSQL reads of the model list may use an asyncio connection pool (``api.fast_list``)."""
+    return create_app(async_reads=True)
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, async_reads: bool = False
+) -> FastAPI:
+    """The application for ``settings`` (default: the environment's), on ``engine`` if given;
+    ``async_reads``: see ``create_served_app``."""
     settings = settings or get_settings()
     app = FastAPI(
         title="Model registry",
@@ -54,7 +63,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if app.state.engine.dialect.name == "postgresql"
         else app.state.read_engine
     )
-    app.state.async_engine = async_reader(app.state.engine) if settings.async_reads else None
+    app.state.async_engine = async_reader(app.state.engine) if async_reads else None
     app.add_middleware(
         FastModelList,
         engine=lambda: app.state.read_engine,

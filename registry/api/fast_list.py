@@ -14,8 +14,8 @@ model_table_json_in_one_read``). On SQLite that local read runs on the event loo
 no busy wait: handing a few hundred microseconds of work to a worker thread cost more than the
 work, because the loop then waits for the thread's GIL (1,200 against 1,700 requests a second).
 On PostgreSQL, a network read, it goes through psycopg's asyncio driver under ``registry
-serve`` (``REGISTRY_ASYNC_READS``, which the command sets: an asyncio pool must live as long as
-its event loop, which a test client's per-request loops do not), else a worker thread.
+serve`` (``main.create_served_app``: an asyncio pool must live as long as its event loop, which a
+test client's per-request loops do not), else a worker thread.
 """
 
 from __future__ import annotations

@@ -47,7 +47,6 @@ def serve(
         os.environ["REGISTRY_TRUSTED_PROXIES"] = trusted_proxies
     if header_timeout is not None:
         os.environ["REGISTRY_HEADER_TIMEOUT_S"] = str(header_timeout)
-    os.environ.setdefault("REGISTRY_ASYNC_READS", "true")  # one long-lived event loop per worker
     get_settings.cache_clear()
     proxies = get_settings().trusted_proxies
     check_database_file(get_settings().resolved_database_url)
@@ -56,7 +55,7 @@ def serve(
     ensure_current(engine)
     engine.dispose()
     uvicorn.run(
-        "registry.main:create_app",
+        "registry.main:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -379,7 +379,7 @@ def test_a_warm_model_list_is_one_statement_and_the_same_answer(seeded_engine: E
 @pytest.mark.postgres
 def test_registry_serve_on_postgresql_answers_the_list_as_the_route_does(tmp_path: Path) -> None:
     """Under ``registry serve`` a warm model-list page on PostgreSQL is read through the asyncio
-    driver (``REGISTRY_ASYNC_READS``); its answers are the route's, byte for byte."""
+    driver (``main.create_served_app``); its answers are the route's, byte for byte."""
     import uuid
 
     from tests_support import ON_CI, POSTGRES_URL
@@ -405,7 +405,6 @@ def test_registry_serve_on_postgresql_answers_the_list_as_the_route_does(tmp_pat
         migrate.upgrade(engine)
         load_records(engine, tree_records(validate_tree(MINI_SEEDS)))
         env = {**os.environ, "REGISTRY_DATABASE_URL": url}
-        env.pop("REGISTRY_ASYNC_READS", None)
         with (tmp_path / "serve.log").open("w") as log:
             server = subprocess.Popen(
                 [*REGISTRY, "serve", "--port", str(port)],
