@@ -109,6 +109,10 @@ class FastModelList:
         engine = self.autocommit()
         if engine.dialect.name != "sqlite":
             return None
+        pool = engine.pool
+        size = getattr(pool, "size", None)
+        if size is not None and pool.checkedout() >= size():  # type: ignore[attr-defined]
+            return None  # no idle connection: never wait for one on the event loop
         try:
             with engine.connect() as connection:
                 sqlite = connection.connection.driver_connection
