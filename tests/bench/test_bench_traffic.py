@@ -16,6 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from bench_traffic import HIGH, LOW, lua_script, parse_wrk
+from tests_support import ON_CI
 
 REPORT = """\
 Running 10s test @ http://127.0.0.1:8000
@@ -79,7 +80,9 @@ class Recorder(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+@pytest.mark.skipif(
+    shutil.which("wrk") is None and not ON_CI, reason="wrk is not installed (.ci/run installs it)"
+)
 def test_every_request_of_the_script_asks_for_a_new_size_and_is_counted(tmp_path: Path) -> None:
     prefix = "/api/v1/models?access=open-weights&min_params="
     script = tmp_path / "distinct.lua"
