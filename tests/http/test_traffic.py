@@ -10,9 +10,12 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -288,12 +291,33 @@ def test_the_fast_path_answers_as_the_route_does(seeded_engine: Engine, query: s
 # -- a burst on a real server -------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
+@contextmanager
+def _registry_serve(database_url: str, folder: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``registry serve`` on a free loopback port, once it answers: its URL and its process
+    (stopped afterwards unless the test already stopped it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        port = int(sock.getsockname()[1])
+    env = {**os.environ, "REGISTRY_DATABASE_URL": database_url}
+    with (folder / "serve.log").open("w") as log:
+        server = subprocess.Popen(
+            [*REGISTRY, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/api/v1/families", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        yield url, server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 failures: list[str] = []
@@ -317,22 +341,7 @@ async def _hammer(url: str, connections: int) -> list[int]:
 
 def test_a_200_connection_burst_on_sqlite_does_not_wedge_the_server(tmp_path: Path) -> None:
     path = _sqlite_file(tmp_path)
-    port = _free_port()
-    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{path}"}
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [*REGISTRY, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/api/v1/families", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+    with _registry_serve(f"sqlite:///{path}", tmp_path) as (url, server):
         statuses = asyncio.run(_hammer(url, 200))
         assert 500 not in statuses and -1 not in statuses, (sorted(set(statuses)), failures[:3])
         assert set(statuses) <= {200, 503}
@@ -342,11 +351,6 @@ def test_a_200_connection_burst_on_sqlite_does_not_wedge_the_server(tmp_path: Pa
         assert time.monotonic() - started < 1.0
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=15) is not None
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def test_a_warm_model_list_is_one_statement_and_the_same_answer(seeded_engine: Engine) -> None:
@@ -399,42 +403,21 @@ def test_registry_serve_on_postgresql_answers_the_list_as_the_route_does(tmp_pat
     separator = "&" if "?" in POSTGRES_URL else "?"
     url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     engine = create_db_engine(url)
-    port = _free_port()
-    server = None
     try:
         migrate.upgrade(engine)
         load_records(engine, tree_records(validate_tree(MINI_SEEDS)))
-        env = {**os.environ, "REGISTRY_DATABASE_URL": url}
-        with (tmp_path / "serve.log").open("w") as log:
-            server = subprocess.Popen(
-                [*REGISTRY, "serve", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/api/v1/families", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
-        route_app = create_app(engine=engine)
-        route_app.middleware_stack = route_app.build_middleware_stack()
-        _middleware(route_app, FastModelList).enabled = False
-        route = TestClient(route_app)
-        plain = {"Accept-Encoding": "identity"}
-        for i in range(6):  # the first builds the index; the rest take the asyncio read
-            query = f"/api/v1/models?sort=-total_params&limit=4&min_params={1000 + i}"
-            served = httpx.get(base + query, headers=plain, timeout=10)
-            assert served.status_code == 200
-            assert served.content == route.get(query, headers=plain).content, query
+        with _registry_serve(url, tmp_path) as (base, _):
+            route_app = create_app(engine=engine)
+            route_app.middleware_stack = route_app.build_middleware_stack()
+            _middleware(route_app, FastModelList).enabled = False
+            route = TestClient(route_app)
+            plain = {"Accept-Encoding": "identity"}
+            for i in range(6):  # the first builds the index; the rest take the asyncio read
+                query = f"/api/v1/models?sort=-total_params&limit=4&min_params={1000 + i}"
+                served = httpx.get(base + query, headers=plain, timeout=10)
+                assert served.status_code == 200
+                assert served.content == route.get(query, headers=plain).content, query
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
         engine.dispose()
         with admin.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
