@@ -15,7 +15,9 @@ MODE is one of:
   3 s after the burst, one timed request. Successful throughput 64c/4c, the longest wait of a
   successful request, 503 answers (and whether they carry Retry-After) counted apart.
 - ``postgres``: the distinct workload on PostgreSQL (a database of its own, created and dropped on
-  the local server at ``REGISTRY_TEST_POSTGRES_URL``) against SQLite, same rows checked.
+  the local server at ``REGISTRY_TEST_POSTGRES_URL``) against SQLite, same rows checked; then the
+  same pair with ``REGISTRY_DOCUMENT_MEMORY_BYTES=0``, so that every page reads its documents
+  from the database (the cost of each database's read, shown apart).
 - ``all``: everything above; ``distinct`` and ``postgres`` share one alternation.
 
 Each server is one process (the registry through ``registry serve --workers 1``); the servers of a
@@ -273,14 +275,17 @@ def wait_up(name: str, process: subprocess.Popen[bytes], url: str, log: Any) -> 
 
 
 def registry(
-    database_url: str, folder: Path, *, access_log: bool = True
+    database_url: str, folder: Path, *, access_log: bool = True, memory: bool = True
 ) -> tuple[list[str], dict[str, str], str]:
     """``registry serve`` with one worker on ``database_url`` (logging each request, as by
-    default, unless ``access_log`` is false: the bare app it is compared with logs nothing)."""
+    default, unless ``access_log`` is false: the bare app it is compared with logs nothing;
+    without the document memory if ``memory`` is false: every page then reads the database)."""
     command = [sys.executable, "-c", "from registry.cli.app import main; main()"]
     command += ["serve", "--port", "{port}", "--workers", "1"]
     command += [] if access_log else ["--no-access-log"]
     env = {"REGISTRY_DATABASE_URL": database_url, "REGISTRY_DATA_DIR": str(folder)}
+    if not memory:
+        env["REGISTRY_DOCUMENT_MEMORY_BYTES"] = "0"
     return command, env, "/api/v1/organizations"
 
 
@@ -521,11 +526,20 @@ def run_distinct(args: argparse.Namespace, data: Data, *, servers: tuple[str, ..
                 server("registry (PostgreSQL)", *registry(url, data.folder))
             )
             check_same((bases["sqlite"], REGISTRY_DISTINCT), (bases["postgres"], REGISTRY_DISTINCT))
+            # The same pair reading every page's documents from its database.
+            bases["sqlite-read"] = stack.enter_context(
+                server("registry (reads)", *registry(data.sqlite(small), data.folder, memory=False))
+            )
+            bases["postgres-read"] = stack.enter_context(
+                server("registry (PostgreSQL reads)", *registry(url, data.folder, memory=False))
+            )
         names = {
             "sqlite": f"registry, {small:,} models",
             "datasette": f"Datasette, {small:,} models",
             "large": f"registry, {args.large:,} models",
             "postgres": f"registry on PostgreSQL, {small:,}",
+            "sqlite-read": "the same, no document memory",
+            "postgres-read": "on PostgreSQL, no document memory",
         }
         targets = {
             key: Target(base, DATASETTE_DISTINCT if key == "datasette" else REGISTRY_DISTINCT, True)
@@ -557,6 +571,13 @@ def run_distinct(args: argparse.Namespace, data: Data, *, servers: tuple[str, ..
         )
         verdict("PostgreSQL / SQLite req/s", pg["rps"] / ours["rps"], ">= 0.5")
         print(f"{'PostgreSQL p99 / SQLite p99':<44} {pg['p99_ms'] / ours['p99_ms']:>7.2f}")
+        sqlite_read, pg_read = results["sqlite-read"], results["postgres-read"]
+        table(
+            "the same, every page's documents read from the database",
+            {names[k]: results[k] for k in ("sqlite-read", "postgres-read")},
+        )
+        ratio = pg_read["rps"] / sqlite_read["rps"]
+        print(f"{'PostgreSQL / SQLite req/s, reads':<44} {ratio:>7.2f}")
 
 
 def run_hits(args: argparse.Namespace, data: Data) -> None:

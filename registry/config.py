@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         ge=1024 * 1024,
         description="Bytes of answers each server process keeps in its response cache.",
     )
+    document_memory_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description=(
+            "Bytes of model documents each server process keeps in memory once read, so that "
+            "a new page of the model list made of models already read needs no database read "
+            "(0: read every page from the database)."
+        ),
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -69,6 +69,8 @@ def create_app(
         engine=lambda: app.state.read_engine,
         autocommit=lambda: app.state.autocommit_engine,
         async_engine=lambda: app.state.async_engine,
+        revision=lambda: app.state.revision_watcher.value,
+        memory_bytes=settings.document_memory_bytes,
     )
     app.add_middleware(PinnedCacheControl)  # inside the cache: ?revision= answers never change
     # Inside the cache: an answer is compressed once per coding, not on every hit.

@@ -14,6 +14,7 @@ from registry.numbers import humanize_count
 from registry.probe.claims import compare_claims
 from registry.probe.store import latest_probe_run
 from registry.store import queries
+from registry.store.documents import DocumentMemo
 from registry.store.filters import FACETS, ModelFilters
 
 COMPARE_MIN, COMPARE_MAX = 2, 8
@@ -38,22 +39,37 @@ def model_table_json(session: Session, filters: ModelFilters) -> bytes:
     return _envelope(session, filters, documents, count)
 
 
-def model_table_json_in_one_read(connection: Any, filters: ModelFilters) -> bytes | None:
+def model_table_json_in_one_read(
+    connection: Any, filters: ModelFilters, memo: DocumentMemo | None = None
+) -> bytes | None:
     """``model_table_json`` in one statement on ``connection`` (no transaction), or None when
     only the transactional path can answer (``queries.model_page_in_one_read``)."""
     if filters.facet:
         return None
-    found = queries.model_page_in_one_read(connection, filters=filters)
+    found = queries.model_page_in_one_read(connection, filters=filters, memo=memo)
     return None if found is None else _envelope(None, filters, *found)
 
 
 async def model_table_json_in_one_read_async(
-    engine: Any, connection: Any, filters: ModelFilters
+    engine: Any, connection: Any, filters: ModelFilters, memo: DocumentMemo | None = None
 ) -> bytes | None:
     """``model_table_json_in_one_read`` on an asyncio connection to ``engine``'s database."""
     if filters.facet:
         return None
-    found = await queries.model_page_in_one_read_async(engine, connection, filters=filters)
+    found = await queries.model_page_in_one_read_async(
+        engine, connection, filters=filters, memo=memo
+    )
+    return None if found is None else _envelope(None, filters, *found)
+
+
+def model_table_json_from_memory(
+    engine: Any, filters: ModelFilters, *, revision: str | None, memo: DocumentMemo
+) -> bytes | None:
+    """``model_table_json`` without reading the database, or None (``queries.
+    model_page_from_memory``)."""
+    if filters.facet:
+        return None
+    found = queries.model_page_from_memory(engine, filters=filters, revision=revision, memo=memo)
     return None if found is None else _envelope(None, filters, *found)
 
 

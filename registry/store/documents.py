@@ -10,10 +10,12 @@ built from its rows, so the answers never depend on whether the documents exist.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from cachetools import LRUCache
 from pydantic_core import to_json
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
@@ -158,3 +160,46 @@ async def versioned_bodies_async(
     statement, as_json = found
     result = await connection.execute(statement, versioned_parameters(model_ids, as_json))
     return versioned_rows(result.all())
+
+
+class DocumentMemo:
+    """Documents of one data version kept in this process's memory, at most ``max_bytes`` of
+    them (least recently used go first; 0 keeps none).
+
+    Each verified read of documents (``versioned_bodies``: the documents with the revision they
+    belong to) leaves them here, so that a later page made of models already read is put together
+    without the database, on SQLite and PostgreSQL alike (``queries.model_page_from_memory``).
+    A new version empties it. Reads happen on the event loop and in worker threads, hence the
+    lock."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.version: tuple[str, str] | None = None
+        self.bodies: LRUCache[int, bytes] = LRUCache(maxsize=max(max_bytes, 1), getsizeof=len)
+        self.lock = threading.Lock()
+
+    def get(self, version: tuple[str, str], model_ids: Sequence[int]) -> list[bytes] | None:
+        """The documents of ``model_ids`` in that order, if all are held for ``version``."""
+        with self.lock:
+            if version != self.version:
+                return None
+            try:
+                return [self.bodies[i] for i in model_ids]
+            except KeyError:
+                return None
+
+    def keep(self, version: tuple[str, str], bodies: dict[int, bytes]) -> None:
+        """Hold ``bodies``, read at ``version`` (forgetting any other version's)."""
+        if self.max_bytes <= 0:
+            return
+        with self.lock:
+            if version != self.version:
+                self.bodies.clear()
+                self.version = version
+            for model_id, body in bodies.items():
+                if len(body) <= self.max_bytes:
+                    self.bodies[model_id] = body
+
+    @property
+    def held_bytes(self) -> int:
+        return int(self.bodies.currsize)

@@ -38,6 +38,7 @@ from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
 from registry.store import migrate
+from registry.store.documents import DocumentMemo
 from registry.store.engine import create_db_engine
 
 REGISTRY = [sys.executable, "-c", "from registry.cli.app import main; main()"]
@@ -378,6 +379,104 @@ def test_a_warm_model_list_is_one_statement_and_the_same_answer(seeded_engine: E
     route_app.middleware_stack = route_app.build_middleware_stack()
     _middleware(route_app, FastModelList).enabled = False
     assert TestClient(route_app).get(url, headers=plain).content == fast.content
+
+
+def _statements_during(engine: Engine, call: Any) -> tuple[Any, list[str]]:
+    """What ``call()`` returns and the statements it ran on ``engine`` (transaction control aside)."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.strip().upper() not in ("BEGIN", "ROLLBACK", "COMMIT"):
+            statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        return call(), statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _route_client(engine: Engine) -> TestClient:
+    app = create_app(engine=engine)
+    app.middleware_stack = app.build_middleware_stack()
+    _middleware(app, FastModelList).enabled = False
+    return TestClient(app)
+
+
+def test_a_page_of_models_already_read_needs_no_database(seeded_engine: Engine) -> None:
+    """Once a page's documents have been read, a new page made of them (another filter, order
+    or offset) is put together in memory: no statement but the revision watcher's, and the
+    route's bytes."""
+    app = create_app(engine=seeded_engine)
+    client = TestClient(app)
+    plain = {"Accept-Encoding": "identity"}
+    for query in ("sort=-total_params&limit=1", "sort=-total_params&limit=200&min_params=1"):
+        assert client.get(f"/api/v1/models?{query}", headers=plain).is_success  # reads them all
+    url = "/api/v1/models?sort=-total_params&limit=3&offset=1&min_params=2"
+    fast, statements = _statements_during(seeded_engine, lambda: client.get(url, headers=plain))
+    assert fast.status_code == 200 and len(fast.json()["data"]) == 3
+    assert all("dataset_revision" in s and "model_document" not in s for s in statements), (
+        statements
+    )
+    assert _middleware(app, FastModelList).memo.held_bytes > 0
+    assert _route_client(seeded_engine).get(url, headers=plain).content == fast.content
+
+
+def test_with_no_document_memory_every_page_reads_the_database(seeded_engine: Engine) -> None:
+    client = TestClient(create_app(Settings(document_memory_bytes=0), engine=seeded_engine))
+    plain = {"Accept-Encoding": "identity"}
+    for query in ("sort=-total_params&limit=1", "sort=-total_params&limit=200&min_params=1"):
+        assert client.get(f"/api/v1/models?{query}", headers=plain).is_success
+    url = "/api/v1/models?sort=-total_params&limit=3&offset=1&min_params=2"
+    fast, statements = _statements_during(seeded_engine, lambda: client.get(url, headers=plain))
+    assert fast.status_code == 200
+    assert len([s for s in statements if "model_document" in s]) == 1, statements
+
+
+def test_pages_from_memory_follow_a_load_in_another_process(tmp_path: Path) -> None:
+    """A page put together from memory is as fresh as the revision the server knows: a load by
+    another process shows on new (uncached) pages within a second."""
+    path = _sqlite_file(tmp_path)
+    seeds = tmp_path / "seeds"
+    shutil.copytree(MINI_SEEDS, seeds)
+    app = create_app(engine=create_db_engine(f"sqlite:///{path}"))
+    client = TestClient(app)
+    pages = iter(range(1, 1_000_000))
+
+    def names() -> list[str]:  # a distinct URL each time: never a response-cache hit
+        url = f"/api/v1/models?sort=name&limit=100&min_params={next(pages)}"
+        return [m["name"] for m in client.get(url).json()["data"]]
+
+    assert "Demo 7B" in names() and "Demo 7B" in names()
+    assert _middleware(app, FastModelList).memo.held_bytes > 0
+    family = seeds / "families" / "demo.yaml"
+    family.write_text(family.read_text().replace("name: Demo 7B\n", "name: Demo 7B v2\n", 1))
+    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{path}"}
+    loaded = subprocess.run(
+        [*REGISTRY, "seed", str(seeds)], env=env, capture_output=True, text=True, check=False
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    done = time.monotonic()
+    while "Demo 7B v2" not in (after := names()):
+        assert time.monotonic() - done < 1.0, "the new load was not served within a second"
+        time.sleep(0.02)
+    assert "Demo 7B" not in after
+
+
+def test_the_document_memory_is_bounded_by_bytes_and_holds_one_version() -> None:
+    memo = DocumentMemo(max_bytes=1000)
+    first = ("r1", "t1")
+    memo.keep(first, {i: bytes([65 + i]) * 300 for i in range(5)})
+    assert memo.held_bytes <= 1000
+    assert memo.get(first, [4, 3, 2]) == [b"E" * 300, b"D" * 300, b"C" * 300]
+    assert memo.get(first, [0]) is None  # evicted, least recently used first
+    assert memo.get(("r2", "t2"), [4]) is None  # another version: nothing held for it
+    memo.keep(("r2", "t2"), {9: b"x"})
+    assert memo.get(first, [4]) is None and memo.get(("r2", "t2"), [9]) == [b"x"]
+    assert memo.held_bytes == 1
+    off = DocumentMemo(max_bytes=0)
+    off.keep(first, {1: b"y"})
+    assert off.get(first, [1]) is None
 
 
 @pytest.mark.postgres
