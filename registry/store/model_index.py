@@ -97,12 +97,36 @@ class ModelIndex:
         return keep
 
     def _among(self, name: str, values: Any) -> np.ndarray:
-        """Whether each model's ``name`` is one of ``values``: a lookup table indexed by the
-        value codes (a model with no value has code -1, the table's last, always false, slot)."""
+        """Whether each model's ``name`` is one of ``values``: one comparison for one value, else
+        a lookup table indexed by the value codes (a model with no value has code -1, the
+        table's last, always false, slot)."""
         vocabulary = self.vocabulary[name]
+        wanted = {vocabulary[v] for v in map(_plain, values) if v in vocabulary}
+        if len(wanted) <= 1:
+            code = wanted.pop() if wanted else -2  # -2: no model has it
+            return self.codes[name] == code
         table = np.zeros(len(vocabulary) + 1, dtype=bool)
-        table[[vocabulary[v] for v in map(_plain, values) if v in vocabulary]] = True
+        table[list(wanted)] = True
         return table[self.codes[name]]
+
+    def page(self, keep: np.ndarray, order: np.ndarray, offset: int, limit: int) -> list[int]:
+        """The ids of the models ``keep`` selects at positions ``offset`` to ``offset + limit``
+        of ``order``. It looks through the order a stretch at a time, growing fourfold, and stops
+        once the page is full: a page near the front (the usual case) does not reorder the whole
+        mask."""
+        wanted = offset + limit
+        found: list[np.ndarray] = []
+        got, start, stretch = 0, 0, max(1024, 4 * wanted)
+        while got < wanted and start < order.size:
+            part = order[start : start + stretch]
+            hits = part[keep[part]]
+            found.append(hits)
+            got += hits.size
+            start += stretch
+            stretch *= 4
+        if not found:
+            return []
+        return self.ids[np.concatenate(found)[offset:wanted]].tolist()
 
 
 def _read(session: Session, version: tuple[str, str]) -> ModelIndex:
@@ -207,9 +231,9 @@ def page_from_cache(
     order = index.orders.get(filters.sort)
     if order is None:
         return None
-    hits = np.flatnonzero(index.mask(filters)[order])
-    page = order[hits[filters.offset : filters.offset + filters.limit]]
-    return index.ids[page].tolist(), int(hits.size), index.version
+    keep = index.mask(filters)
+    page = index.page(keep, order, filters.offset, filters.limit)
+    return page, int(np.count_nonzero(keep)), index.version
 
 
 def select_page(session: Session, filters: ModelFilters) -> tuple[Sequence[int], int] | None:
@@ -223,6 +247,4 @@ def select_page(session: Session, filters: ModelFilters) -> tuple[Sequence[int],
     keep = index.mask(filters)
     with index.lock:
         order = _order(index, session, filters.sort)
-    hits = np.flatnonzero(keep[order])
-    page = order[hits[filters.offset : filters.offset + filters.limit]]
-    return index.ids[page].tolist(), int(hits.size)
+    return index.page(keep, order, filters.offset, filters.limit), int(np.count_nonzero(keep))
