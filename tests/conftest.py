@@ -99,6 +99,16 @@ def engine(empty_engine: Engine) -> Engine:
 
 
 @pytest.fixture
+def postgres_seeded_engine() -> Iterator[Engine]:
+    """PostgreSQL alone, migrated and holding the small test seed tree (for PostgreSQL's own
+    read paths; skipped without a server except on CI)."""
+    for engine in _postgres_engine():
+        migrate.upgrade(engine)
+        load_records(engine, tree_records(validate_tree(MINI_SEEDS)))
+        yield engine
+
+
+@pytest.fixture
 def seed_tree(tmp_path: Path) -> Path:
     """A copy of the small test seed tree that a test may edit."""
     target = tmp_path / "seeds"

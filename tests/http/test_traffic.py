@@ -25,6 +25,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.types import Receive, Scope, Send
 from tests_support import MINI_SEEDS
 
@@ -37,7 +38,7 @@ from registry.main import create_app
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
-from registry.store import migrate
+from registry.store import migrate, model_index
 from registry.store.documents import DocumentMemo
 from registry.store.engine import create_db_engine
 
@@ -477,6 +478,40 @@ def test_the_document_memory_is_bounded_by_bytes_and_holds_one_version() -> None
     off = DocumentMemo(max_bytes=0)
     off.keep(first, {1: b"y"})
     assert off.get(first, [1]) is None
+
+
+@pytest.mark.postgres
+def test_the_binary_read_on_postgresql_gives_the_text_reads_answer(
+    postgres_seeded_engine: Engine,
+) -> None:
+    """The asyncio read (psycopg's own cursor, binary format) and the SQLAlchemy read (text
+    format) give the same revision tag, which the index is checked against, and the same bytes."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from registry.store.documents import versioned_bodies, versioned_bodies_async
+
+    engine = postgres_seeded_engine
+    with engine.connect() as connection:
+        ids = [row[0] for row in connection.execute(sa.text("SELECT model_id FROM model_document"))]
+        search_path = connection.execute(sa.text("SHOW search_path")).scalar_one()
+        text_read = versioned_bodies(connection, ids)
+    reader = create_async_engine(
+        engine.url, connect_args={"options": f"-csearch_path={search_path}"}
+    )
+
+    async def binary() -> Any:
+        try:
+            async with reader.connect() as connection:
+                return await versioned_bodies_async(connection, ids)
+        finally:
+            await reader.dispose()
+
+    binary_read = asyncio.run(binary())
+    assert len(ids) >= 3 and text_read[0] is not None
+    assert binary_read == text_read
+    with Session(engine) as session:
+        index_version = model_index.index_for(session).version  # type: ignore[union-attr]
+    assert binary_read[0] == index_version
 
 
 @pytest.mark.postgres
