@@ -79,7 +79,11 @@ BODIES_SQL = {
         "SELECT model_id, body FROM model_document "
         "WHERE model_id IN (SELECT value FROM json_each(:ids))"
     ),
-    "postgresql": sa.text("SELECT model_id, body FROM model_document WHERE model_id = ANY(:ids)"),
+    # As text, not hex-encoded bytea (see _WITH_VERSION below); encoded back in document_bodies.
+    "postgresql": sa.text(
+        "SELECT model_id, convert_from(body, 'UTF8') FROM model_document "
+        "WHERE model_id = ANY(:ids)"
+    ),
 }
 
 
@@ -95,7 +99,10 @@ def document_bodies(session: Session, model_ids: Sequence[int]) -> dict[int, byt
         )
         return dict(connection.execute(statement).all())
     ids = json.dumps(list(model_ids)) if connection.dialect.name == "sqlite" else list(model_ids)
-    return dict(connection.execute(statement, {"ids": ids}).all())
+    return {
+        model_id: body if isinstance(body, bytes) else body.encode()
+        for model_id, body in connection.execute(statement, {"ids": ids}).all()
+    }
 
 
 # The page's documents and the loaded revision in one statement, so one round trip on a connection
