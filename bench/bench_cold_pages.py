@@ -12,7 +12,9 @@ own is migrated and seeded from the project's seeds. Then, for each round, alter
 3. load a changed seed tree (one family's description, so the data revision and every response
    cache key change, the pages' own numbers do not) while the server runs, wait until it answers
    from the new revision (WATCHED's ETag changes), and time the first request of each page again:
-   "after load";
+   "after load"; then load a tree that changes one model's numbers (DeepSeek-V3's training
+   tokens: a new chart for its page and its family's) and time the first request of those two
+   pages (NUMBER_PAGES): "after a load changing numbers";
 4. stop the server, start it again and time the first request of each page: "after restart"
    (what a deployment or a crash recovery sees); stop it.
 
@@ -60,8 +62,13 @@ COMPRESSED = (
 CODINGS = ("identity", "gzip", "br", "zstd")
 HITS = 30
 TARGET_MS = 150.0  # the issue: a first page view after a start or a load
+NUMBERS = "after a load changing numbers"
 WATCHED = "/api/v1/families/bloom"  # whose ETag tells that the server sees a load
 CHANGED_FAMILY = "bloom"  # whose description each load edits (no measured page shows it)
+# The pages whose charts a load of new numbers changes (NUMBERS_FILE's TOKENS line, edited).
+NUMBER_PAGES = ("/models/deepseek-v3", "/families/deepseek")
+NUMBERS_WATCHED = "/api/v1/models/deepseek-v3"
+NUMBERS_FILE, TOKENS = "deepseek.yaml", "    training_tokens: 14.8T\n"
 
 
 def free_port() -> int:
@@ -112,6 +119,23 @@ class Side:
         path.write_text(head + "  description: >-\n" + first + "\n" + tail)
         self.cli("seed", str(self.seeds))
 
+    def load_changed_numbers(self) -> None:
+        """Give DeepSeek-V3 a new training-token count (a new one each time) and load the tree."""
+        self.loads += 1
+        path = self.seeds / "families" / NUMBERS_FILE
+        text = path.read_text()
+        if TOKENS in text:  # the first edit of this tree
+            text = text.replace(TOKENS, "    training_tokens: 14.8T  # bench\n", 1)
+        edited = re.sub(
+            r"    training_tokens: [0-9.]+T  # bench\n",
+            f"    training_tokens: {14.8 + self.loads / 100:.2f}T  # bench\n",
+            text,
+            count=1,
+        )
+        assert edited != text, f"{path}: the line this benchmark edits is gone"
+        path.write_text(edited)
+        self.cli("seed", str(self.seeds))
+
 
 class Server:
     """uvicorn serving ``side``'s code on a free loopback port."""
@@ -137,11 +161,11 @@ class Server:
             time.sleep(0.05)
         self.start_s = time.perf_counter() - started
 
-    def first_views(self) -> dict[str, float]:
+    def first_views(self, pages: tuple[str, ...] = PAGES) -> dict[str, float]:
         """Milliseconds of one request of each page, in order, on one connection."""
         times = {}
         with httpx.Client(base_url=self.base, timeout=120) as client:
-            for page in PAGES:
+            for page in pages:
                 start = time.perf_counter()
                 response = client.get(page, headers={"accept": "text/html"})
                 times[page] = (time.perf_counter() - start) * 1000
@@ -237,6 +261,11 @@ def run(sides: list[Side], *, rounds: int) -> bool:
                         server.wait_for_new_etag(WATCHED, before)
                         for page, ms in server.first_views().items():
                             results[side.name]["after load"][page].append(ms)
+                        before = server.etag(NUMBERS_WATCHED)
+                        side.load_changed_numbers()
+                        server.wait_for_new_etag(NUMBERS_WATCHED, before)
+                        for page, ms in server.first_views(NUMBER_PAGES).items():
+                            results[side.name][NUMBERS][page].append(ms)
                 finally:
                     server.stop()
             print(f"round {round_} {side.name}: done", file=sys.stderr)
@@ -249,11 +278,11 @@ def report(
     failed = False
     print("server start to first answer, s (median): "
           + ", ".join(f"{n} {statistics.median(s):.1f}" for n, s in starts.items()))  # fmt: skip
-    for scenario in ("first view ever", "after restart", "after load"):
+    for scenario in ("first view ever", "after restart", "after load", NUMBERS):
         print(f"\n## {scenario} (ms; median over rounds)\n")
         print("| page | before | after | before / after |\n| --- | --- | --- | --- |")
         worst = {"before": 0.0, "after": 0.0}
-        for page in PAGES:
+        for page in NUMBER_PAGES if scenario == NUMBERS else PAGES:
             before = statistics.median(results["before"][scenario][page])
             after = statistics.median(results["after"][scenario][page])
             worst = {"before": max(worst["before"], before), "after": max(worst["after"], after)}

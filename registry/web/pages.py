@@ -20,7 +20,7 @@ from registry.services import history, views
 from registry.services.calculator import resolve_fit
 from registry.store import queries
 from registry.web import datasets
-from registry.web.charts import render_chart
+from registry.web.charts import Chart, render_chart
 from registry.web.charts.explore import family_chart
 from registry.web.charts.placement import placement_chart
 from registry.web.comparison import LABELS
@@ -65,6 +65,52 @@ def _facts(model: ModelPublic, names: dict[str, dict[str, str]]) -> list[tuple[s
     return facts
 
 
+def model_chart(detail: dict[str, Any], fit: str | None) -> Chart | None:
+    """The model page's chart of ``views.model_detail``'s answer under ``fit``: the model
+    against the scaling law (None without a placement). Keyed by what it draws, not by the
+    revision: a load that leaves this model's numbers alone finds its chart drawn."""
+    if detail["placement"] is None:
+        return None
+    law = resolve_fit(fit)
+    model = _chart_row(detail["model"])
+    placement = detail["placement"]
+    return render_chart(
+        (law.name, law.as_dict(), model, placement),
+        lambda: placement_chart(law, model, placement),
+        name="placement",
+        narrow=lambda width: placement_chart(law, model, placement, width=width),
+        durable=True,
+    )
+
+
+def family_rows(members: list[ModelPublic]) -> list[dict[str, Any]]:
+    """The family chart's rows: the members with a release date and a size."""
+    return [
+        {
+            **_chart_row(m),
+            "date": datasets.full_date(m.release_date),
+            "stage": m.stage.value,
+            "total_params": m.total_params,
+            "training_tokens": m.training_tokens,
+        }
+        for m in members
+        if m.release_date and m.total_params
+    ]
+
+
+def family_members_chart(rows: list[dict[str, Any]]) -> Chart | None:
+    """The family page's chart of ``family_rows`` (None without any)."""
+    if not rows:
+        return None
+    return render_chart(
+        (rows,),
+        lambda: family_chart(rows),
+        name="family",
+        narrow=lambda width: family_chart(rows, width=width),
+        durable=True,
+    )
+
+
 @router.get("/models/{slug}", response_class=HTMLResponse)
 def model_page(
     request: Request,
@@ -79,24 +125,10 @@ def model_page(
         detail = views.model_detail(session, slug=slug, fit=fit)
         revision = queries.data_revision(session)
         names = datasets.names(session, revision)
-        chart = None
-        if detail["placement"] is not None:
-            law = resolve_fit(fit)
-            model = _chart_row(detail["model"])
-            # Keyed by what it draws, not by the revision: a load that leaves this model's
-            # numbers alone finds its chart drawn.
-            key = (law.name, law.as_dict(), model, detail["placement"])
-            chart = render_chart(
-                key,
-                lambda: placement_chart(law, model, detail["placement"]),
-                name="placement",
-                narrow=lambda width: placement_chart(law, model, detail["placement"], width=width),
-                durable=True,
-            )
         sources = {s.field: s for s in detail["model"].sources}
         return {
             **detail,
-            "chart": chart,
+            "chart": model_chart(detail, fit),
             "facts": _facts(detail["model"], names),
             "names": names,
             "field_labels": LABELS,
@@ -116,27 +148,9 @@ def family_page(
 
     def build() -> dict[str, Any]:
         family = queries.get_family(session, slug=slug)
-        rows = [
-            {
-                **_chart_row(m),
-                "date": datasets.full_date(m.release_date),
-                "stage": m.stage.value,
-                "total_params": m.total_params,
-                "training_tokens": m.training_tokens,
-            }
-            for m in family["data"]
-            if m.release_date and m.total_params
-        ]
-        chart = None
+        rows = family_rows(family["data"])
+        chart = family_members_chart(rows)
         revision = queries.data_revision(session)
-        if rows:
-            chart = render_chart(
-                (rows,),
-                lambda: family_chart(rows),
-                name="family",
-                narrow=lambda width: family_chart(rows, width=width),
-                durable=True,
-            )
         left_out = [
             f"{m.name} ({'release date' if not m.release_date else 'parameters'} "
             f"{'undisclosed' if 'total_params' in m.undisclosed else 'not recorded'})"

@@ -23,8 +23,9 @@ runner = CliRunner()
 
 @pytest.fixture
 def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The CLI pointed at a fresh SQLite file and the small test seeds."""
+    """The CLI pointed at a fresh SQLite file and data folder, and the small test seeds."""
     monkeypatch.setenv("REGISTRY_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("REGISTRY_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     db.get_engine.cache_clear()
     yield tmp_path

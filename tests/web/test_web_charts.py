@@ -12,12 +12,15 @@ import pytest
 from altair.utils.schemapi import validate_jsonschema
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
 
-from registry.config import Settings
+from registry.cli.app import app as cli
+from registry.config import Settings, get_settings
 from registry.main import create_app
 from registry.seeds.load import load_records
 from registry.seeds.records import tree_records
 from registry.seeds.validate import validate_tree
+from registry.store import engine as db
 from registry.web.charts import render
 from registry.web.warmup import store_dir
 
@@ -109,6 +112,48 @@ def test_a_load_that_leaves_a_model_alone_keeps_its_chart(
     load(engine, seed_tree)
     changed = client.get("/models/demo-7b")
     assert changed.context["chart"] != first.context["chart"] and len(drawings) == 4
+
+
+def test_registry_seed_draws_the_charts_of_what_it_changed(
+    tmp_path: Path,
+    seed_tree: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    drawings: list[Any],
+) -> None:
+    """A load that changes a model's numbers draws that model's and its family's charts into the
+    servers' store, so their first views after the load draw nothing; a first load draws
+    nothing (every chart would be new)."""
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    monkeypatch.setenv("REGISTRY_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    runner = CliRunner()
+    try:
+        assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+        first = runner.invoke(cli, ["seed", str(seed_tree)])
+        assert first.exit_code == 0 and "charts:" not in first.stdout and drawings == []
+        family = seed_tree / "families" / "demo.yaml"
+        text = family.read_text()
+        family.write_text(text.replace("training_tokens: 2T", "training_tokens: 2.5T"))
+        second = runner.invoke(cli, ["seed", str(seed_tree)])
+        assert second.exit_code == 0, second.output
+        assert (
+            "~ model demo-7b" in second.stdout and "charts: 2 pages' charts ready" in second.stdout
+        )
+        assert len(drawings) == 4  # the model page's and the family page's, wide and phone
+        render.chart_cache.clear()  # the server is another process
+        settings = Settings(data_dir=tmp_path)
+        with TestClient(create_app(settings, engine=db.get_engine())) as client:
+            warmed = len(drawings)
+            for page in ("/models/demo-7b", "/families/demo"):
+                assert "<svg" in client.get(page).text
+            assert len(drawings) == warmed  # served from the store, nothing drawn
+            assert "<svg" in client.get("/models/demo-8x1b").text
+            assert len(drawings) == warmed + 2  # a chart the load did not change: drawn on view
+    finally:
+        db.get_engine().dispose()
+        get_settings.cache_clear()
+        db.get_engine.cache_clear()
 
 
 def test_a_restarted_server_finds_its_charts_drawn(
