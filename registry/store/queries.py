@@ -96,13 +96,7 @@ def model_page_in_one_read(
     found = page_from_cache(connection.engine, filters)
     if found is None:
         return None
-    ids, count, version = found
-    loaded, bodies = versioned_bodies(connection, ids)
-    if loaded != version or len(bodies) < len(ids):
-        return None
-    if memo is not None:
-        memo.keep(version, bodies)
-    return [bodies[i] for i in ids], count
+    return _checked_page(found, *versioned_bodies(connection, found[0]), memo)
 
 
 async def model_page_in_one_read_async(
@@ -113,8 +107,19 @@ async def model_page_in_one_read_async(
     found = page_from_cache(engine, filters)
     if found is None:
         return None
+    return _checked_page(found, *await versioned_bodies_async(connection, found[0]), memo)
+
+
+def _checked_page(
+    found: tuple[list[int], int, tuple[str, str]],
+    loaded: tuple[str, str] | None,
+    bodies: dict[int, bytes],
+    memo: DocumentMemo | None,
+) -> tuple[list[bytes], int] | None:
+    """The page of the index's ``found`` ids made of ``bodies``, read at revision ``loaded``:
+    None unless that is the index's revision and every document was there; the documents are
+    left in ``memo``."""
     ids, count, version = found
-    loaded, bodies = await versioned_bodies_async(connection, ids)
     if loaded != version or len(bodies) < len(ids):
         return None
     if memo is not None:
