@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "http": BASE | {"store", "services"},
     "api": BASE | {"calc", "store", "probe", "services", "http"},
     "web": BASE | {"calc", "store", "probe", "services", "http"},
-    "cli": BASE | {"calc", "store", "seeds", "probe", "services", "http"},
+    "cli": BASE | {"calc", "store", "seeds", "probe", "services", "http", "web"},
     "main": BASE | {"calc", "store", "services", "http", "api", "web"},
 }
 

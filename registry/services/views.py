@@ -13,7 +13,7 @@ from registry.models import EvaluationPublic, ModelPublic
 from registry.numbers import humanize_count
 from registry.probe.claims import compare_claims
 from registry.probe.store import latest_probe_run
-from registry.store import queries
+from registry.store import page_reads, queries
 from registry.store.documents import DocumentMemo
 from registry.store.filters import FACETS, ModelFilters
 
@@ -43,10 +43,10 @@ def model_table_json_in_one_read(
     connection: Any, filters: ModelFilters, memo: DocumentMemo | None = None
 ) -> bytes | None:
     """``model_table_json`` in one statement on ``connection`` (no transaction), or None when
-    only the transactional path can answer (``queries.model_page_in_one_read``)."""
+    only the transactional path can answer (``page_reads.model_page_in_one_read``)."""
     if filters.facet:
         return None
-    found = queries.model_page_in_one_read(connection, filters=filters, memo=memo)
+    found = page_reads.model_page_in_one_read(connection, filters=filters, memo=memo)
     return None if found is None else _envelope(None, filters, *found)
 
 
@@ -56,7 +56,7 @@ async def model_table_json_in_one_read_async(
     """``model_table_json_in_one_read`` on an asyncio connection to ``engine``'s database."""
     if filters.facet:
         return None
-    found = await queries.model_page_in_one_read_async(
+    found = await page_reads.model_page_in_one_read_async(
         engine, connection, filters=filters, memo=memo
     )
     return None if found is None else _envelope(None, filters, *found)
@@ -65,11 +65,11 @@ async def model_table_json_in_one_read_async(
 def model_table_json_from_memory(
     engine: Any, filters: ModelFilters, *, revision: str | None, memo: DocumentMemo
 ) -> bytes | None:
-    """``model_table_json`` without reading the database, or None (``queries.
+    """``model_table_json`` without reading the database, or None (``page_reads.
     model_page_from_memory``)."""
     if filters.facet:
         return None
-    found = queries.model_page_from_memory(engine, filters=filters, revision=revision, memo=memo)
+    found = page_reads.model_page_from_memory(engine, filters=filters, revision=revision, memo=memo)
     return None if found is None else _envelope(None, filters, *found)
 
 

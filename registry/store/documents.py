@@ -106,7 +106,7 @@ def document_bodies(session: Session, model_ids: Sequence[int]) -> dict[int, byt
 
 
 # The page's documents and the loaded revision in one statement, so one round trip on a connection
-# without a transaction still sees one snapshot (``queries.model_page_in_one_read``).
+# without a transaction still sees one snapshot (``page_reads.model_page_in_one_read``).
 # PostgreSQL sends bytea as hex in its text protocol, twice the document's size and a hex decode
 # on arrival; the documents are UTF-8 JSON, so they travel as text instead (a page read in about
 # 0.6 of the time, docs/PERFORMANCE.md) and are encoded back to the same bytes here.
@@ -195,7 +195,7 @@ class DocumentMemo:
 
     Each verified read of documents (``versioned_bodies``: the documents with the revision they
     belong to) leaves them here, so that a later page made of models already read is put together
-    without the database, on SQLite and PostgreSQL alike (``queries.model_page_from_memory``).
+    without the database, on SQLite and PostgreSQL alike (``page_reads.model_page_from_memory``).
     A new version empties it. Reads happen on the event loop and in worker threads, hence the
     lock."""
 

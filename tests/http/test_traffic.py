@@ -144,6 +144,22 @@ def test_pages_keep_accepting_tracking_parameters(seeded_engine: Engine) -> None
 # -- the revision, across processes ---------------------------------------------------------
 
 
+def _rename_demo_7b_in_another_process(seeds: Path, path: Path) -> None:
+    """Rename Demo 7B in the seed tree ``seeds`` and load it into the SQLite file ``path`` with
+    ``registry seed``, in a process of its own."""
+    family = seeds / "families" / "demo.yaml"
+    family.write_text(family.read_text().replace("name: Demo 7B\n", "name: Demo 7B v2\n", 1))
+    env = {
+        **os.environ,
+        "REGISTRY_DATABASE_URL": f"sqlite:///{path}",
+        "REGISTRY_DATA_DIR": str(path.parent),
+    }
+    loaded = subprocess.run(
+        [*REGISTRY, "seed", str(seeds)], env=env, capture_output=True, text=True, check=False
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+
+
 def test_a_load_in_another_process_is_served_within_a_second(tmp_path: Path) -> None:
     path = _sqlite_file(tmp_path)
     seeds = tmp_path / "seeds"
@@ -152,13 +168,7 @@ def test_a_load_in_another_process_is_served_within_a_second(tmp_path: Path) -> 
     url = "/api/v1/models?sort=name&limit=100"
     before = [m["name"] for m in client.get(url).json()["data"]]
     assert "Demo 7B" in before and client.get(url).status_code == 200  # now cached
-    family = seeds / "families" / "demo.yaml"
-    family.write_text(family.read_text().replace("name: Demo 7B\n", "name: Demo 7B v2\n", 1))
-    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{path}"}
-    loaded = subprocess.run(
-        [*REGISTRY, "seed", str(seeds)], env=env, capture_output=True, text=True, check=False
-    )
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    _rename_demo_7b_in_another_process(seeds, path)
     done = time.monotonic()
     while True:
         after = [m["name"] for m in client.get(url).json()["data"]]
@@ -450,13 +460,7 @@ def test_pages_from_memory_follow_a_load_in_another_process(tmp_path: Path) -> N
 
     assert "Demo 7B" in names() and "Demo 7B" in names()
     assert _middleware(app, FastModelList).memo.held_bytes > 0
-    family = seeds / "families" / "demo.yaml"
-    family.write_text(family.read_text().replace("name: Demo 7B\n", "name: Demo 7B v2\n", 1))
-    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{path}"}
-    loaded = subprocess.run(
-        [*REGISTRY, "seed", str(seeds)], env=env, capture_output=True, text=True, check=False
-    )
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    _rename_demo_7b_in_another_process(seeds, path)
     done = time.monotonic()
     while "Demo 7B v2" not in (after := names()):
         assert time.monotonic() - done < 1.0, "the new load was not served within a second"
