@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from registry.store.documents import DocumentMemo, versioned_bodies, versioned_bodies_async
 from registry.store.filters import ModelFilters
 from registry.store.model_index import page_from_cache
+from registry.store.queries import seeds_revision
 
 
 def model_page_in_one_read(
@@ -81,8 +82,3 @@ def _checked_page(
     if memo is not None:
         memo.keep(version, bodies)
     return [bodies[i] for i in ids], count
-
-
-def seeds_revision(revision: str) -> str:
-    """The seeds' part of a ``revision_of`` value (the loaded revision, without the probe runs)."""
-    return revision.rpartition(".")[0]

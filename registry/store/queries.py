@@ -52,6 +52,11 @@ def revision_of(connection: sa.Connection | Session) -> str:
     return f"{seeds or 'empty'}.{probe or 0}"
 
 
+def seeds_revision(revision: str) -> str:
+    """The seeds' part of a ``revision_of`` value (the loaded revision, without the probe runs)."""
+    return revision.rpartition(".")[0]
+
+
 def data_revision(session: Session) -> str:
     """The revision of the data this session reads."""
     return revision_of(session)

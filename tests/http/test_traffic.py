@@ -277,6 +277,28 @@ def test_a_pool_timeout_is_503_with_retry_after(tmp_path: Path) -> None:
 # -- the fast list path -----------------------------------------------------------------------
 
 
+def _statements_during(engine: Engine, call: Any) -> tuple[Any, list[str]]:
+    """What ``call()`` returns and the statements it ran on ``engine`` (transaction control aside)."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.strip().upper() not in ("BEGIN", "ROLLBACK", "COMMIT"):
+            statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        return call(), statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _route_client(engine: Engine) -> TestClient:
+    app = create_app(engine=engine)
+    app.middleware_stack = app.build_middleware_stack()
+    _middleware(app, FastModelList).enabled = False
+    return TestClient(app)
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -291,10 +313,7 @@ def test_a_pool_timeout_is_503_with_retry_after(tmp_path: Path) -> None:
 )
 def test_the_fast_path_answers_as_the_route_does(seeded_engine: Engine, query: str) -> None:
     fast = TestClient(create_app(engine=seeded_engine)).get(f"/api/v1/models{query}")
-    app = create_app(engine=seeded_engine)
-    app.middleware_stack = app.build_middleware_stack()
-    _middleware(app, FastModelList).enabled = False
-    route = TestClient(app).get(f"/api/v1/models{query}")
+    route = _route_client(seeded_engine).get(f"/api/v1/models{query}")
     assert fast.status_code == route.status_code == 200
     assert fast.content == route.content
     assert json.loads(fast.content)["data"] == json.loads(route.content)["data"]
@@ -372,46 +391,11 @@ def test_a_warm_model_list_is_one_statement_and_the_same_answer(seeded_engine: E
     client = TestClient(app)
     plain = {"Accept-Encoding": "identity"}
     assert client.get("/api/v1/models?sort=-total_params&limit=2", headers=plain).is_success
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.strip().upper() not in ("BEGIN", "ROLLBACK", "COMMIT"):
-            statements.append(statement)
-
     url = "/api/v1/models?sort=-total_params&limit=3&min_params=1000"
-    sa.event.listen(seeded_engine, "before_cursor_execute", record)
-    try:
-        fast = client.get(url, headers=plain)
-    finally:
-        sa.event.remove(seeded_engine, "before_cursor_execute", record)
+    fast, statements = _statements_during(seeded_engine, lambda: client.get(url, headers=plain))
     documents = [s for s in statements if "model_document" in s]
     assert len(documents) == 1 and "dataset_revision" in documents[0], statements
-    route_app = create_app(engine=seeded_engine)
-    route_app.middleware_stack = route_app.build_middleware_stack()
-    _middleware(route_app, FastModelList).enabled = False
-    assert TestClient(route_app).get(url, headers=plain).content == fast.content
-
-
-def _statements_during(engine: Engine, call: Any) -> tuple[Any, list[str]]:
-    """What ``call()`` returns and the statements it ran on ``engine`` (transaction control aside)."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.strip().upper() not in ("BEGIN", "ROLLBACK", "COMMIT"):
-            statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        return call(), statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-
-
-def _route_client(engine: Engine) -> TestClient:
-    app = create_app(engine=engine)
-    app.middleware_stack = app.build_middleware_stack()
-    _middleware(app, FastModelList).enabled = False
-    return TestClient(app)
+    assert _route_client(seeded_engine).get(url, headers=plain).content == fast.content
 
 
 def test_a_page_of_models_already_read_needs_no_database(seeded_engine: Engine) -> None:
@@ -545,10 +529,7 @@ def test_registry_serve_on_postgresql_answers_the_list_as_the_route_does(tmp_pat
         migrate.upgrade(engine)
         load_records(engine, tree_records(validate_tree(MINI_SEEDS)))
         with _registry_serve(url, tmp_path) as (base, _):
-            route_app = create_app(engine=engine)
-            route_app.middleware_stack = route_app.build_middleware_stack()
-            _middleware(route_app, FastModelList).enabled = False
-            route = TestClient(route_app)
+            route = _route_client(engine)
             plain = {"Accept-Encoding": "identity"}
             for i in range(6):  # the first builds the index; the rest take the asyncio read
                 query = f"/api/v1/models?sort=-total_params&limit=4&min_params={1000 + i}"
